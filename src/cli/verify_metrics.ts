@@ -1,0 +1,19 @@
+/**
+ * `verify-metrics` subcommand (not built yet).
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+
+/** The `verify-metrics` subcommand. */
+export const command: Command = {
+  name: "verify-metrics",
+  summary: "not built yet",
+  usage: "",
+  flags: {},
+  positionals: { min: 0, max: 0 },
+  run() {
+    console.error("verify-metrics: not built yet");
+    return Promise.resolve(1);
+  },
+};
