@@ -1,0 +1,377 @@
+/**
+ * Markdown tables in the paper's layouts, rendered from run records only (never from memory):
+ * Table II (MNIST / Fashion-MNIST), Table III (MVTec AD), Table IV (BTAD), and a generic per-category
+ * table for the `synthetic` dataset. Published columns come first (from `published.ts`, means computed),
+ * then ours as mean ± std over seeds. Missing cells are `—`, never a guess.
+ *
+ * @module
+ */
+import type { MetricKey } from "../eval/evaluate.ts";
+import type { RunRecord } from "../eval/run_record.ts";
+import {
+  columnMean,
+  printedMeanNote,
+  PUBLISHED_TABLES,
+  type PublishedColumn,
+  type PublishedTable,
+} from "./published.ts";
+
+/** Label of each model in column headers. */
+const MODEL_LABELS: Record<string, string> = {
+  vtadl: "VT-ADL",
+  "ae-mse": "AE MSE",
+  "ae-ssim": "AE MSE+SSIM",
+};
+
+/** Which of our metrics a layout shows, in order, with their header text. */
+const OUR_METRICS: Record<string, { key: MetricKey; header: string }[]> = {
+  table2: [{ key: "imageAuroc", header: "image AUROC" }],
+  table3: [
+    { key: "auPro", header: "AU-PRO@0.3" },
+    { key: "vtadlCodePro", header: 'code "PRO" (= pixel AUROC)' },
+    { key: "imageAuroc", header: "image AUROC" },
+  ],
+  table4: [
+    { key: "vtadlCodePro", header: 'code "PRO" (= pixel AUROC)' },
+    { key: "prAucTrapezoid", header: "PR-AUC/trap" },
+    { key: "auPro", header: "AU-PRO@0.3" },
+  ],
+  generic: [
+    { key: "imageAuroc", header: "image AUROC" },
+    { key: "vtadlCodePro", header: 'code "PRO" (= pixel AUROC)' },
+    { key: "auPro", header: "AU-PRO@0.3" },
+    { key: "prAucTrapezoid", header: "PR-AUC/trap" },
+    { key: "averagePrecision", header: "AP" },
+  ],
+};
+
+/** Our runs of one model + config + evaluation setting: one group of "ours" columns. */
+export interface RecordGroup {
+  key: string;
+  label: string;
+  model: string;
+  configName: string;
+  configHash: string;
+  imageScore: string;
+  records: RunRecord[];
+}
+
+/** Arithmetic mean. */
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Sample standard deviation (n − 1); 0 for one value. */
+function sampleStd(values: number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
+}
+
+/** `mean ± std` over seeds (3 decimals), or the single value. */
+export function formatMeanStd(values: number[]): string {
+  if (values.length === 0) return "—";
+  if (values.length === 1) return values[0].toFixed(3);
+  return `${mean(values).toFixed(3)} ± ${sampleStd(values).toFixed(3)}`;
+}
+
+/**
+ * Groups completed records by model, config (name + hash) and evaluation settings, so that runs that
+ * differ in anything but the seed never share a column.
+ */
+export function groupRecords(records: RunRecord[]): RecordGroup[] {
+  const groups = new Map<string, RecordGroup>();
+  for (const r of records) {
+    if (r.status !== "completed") continue;
+    const ev = r.evaluation;
+    const key = [
+      r.model,
+      r.config.name,
+      r.config.hash,
+      ev.imageScore,
+      ev.anomalyMap,
+      ev.heatmapSigma,
+      ev.resolution,
+    ]
+      .join("|");
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        key,
+        label: `${MODEL_LABELS[r.model] ?? r.model} ours (${r.config.name}, score ${ev.imageScore})`,
+        model: r.model,
+        configName: r.config.name,
+        configHash: r.config.hash,
+        imageScore: ev.imageScore,
+        records: [],
+      };
+      groups.set(key, g);
+    }
+    g.records.push(r);
+  }
+  const list = [...groups.values()];
+  // Same label for different hashes/settings: tell them apart by hash.
+  for (const g of list) {
+    if (list.filter((o) => o.label === g.label).length > 1) {
+      g.label = `${g.label.slice(0, -1)}, ${g.configHash.slice(0, 8)}, σ ${
+        g.records[0].evaluation.heatmapSigma
+      })`;
+    }
+  }
+  const order = ["vtadl", "ae-mse", "ae-ssim"];
+  return list.sort((a, b) =>
+    order.indexOf(a.model) - order.indexOf(b.model) || a.label.localeCompare(b.label)
+  );
+}
+
+/** Metric values of a group for one category, one per seed (seed order). */
+function seedValues(group: RecordGroup, category: string, key: MetricKey): { seed: number; value: number }[] {
+  return group.records
+    .filter((r) => r.dataset.category === category)
+    .flatMap((r) => {
+      const m = r.metrics.find((e) => e.key === key);
+      return m ? [{ seed: r.seed, value: m.value }] : [];
+    })
+    .sort((a, b) => a.seed - b.seed);
+}
+
+/** The Mean-row cell of ours: mean over categories of the per-category seed means; `(k/n)` if partial. */
+function oursMeanCell(group: RecordGroup, rows: string[], key: MetricKey): string {
+  const perRow = rows.map((row) => seedValues(group, row, key)).filter((v) => v.length > 0);
+  if (perRow.length === 0) return "—";
+  const m = mean(perRow.map((v) => mean(v.map((x) => x.value))));
+  const seeds = [...new Set(perRow.flatMap((v) => v.map((x) => x.seed)))].sort((a, b) => a - b);
+  let text = m.toFixed(3);
+  // ± over seeds only when every seed covers every row: then per-seed means are comparable.
+  if (seeds.length > 1 && perRow.length === rows.length && perRow.every((v) => v.length === seeds.length)) {
+    const perSeed = seeds.map((s) => mean(perRow.map((v) => v.find((x) => x.seed === s)!.value)));
+    text = `${mean(perSeed).toFixed(3)} ± ${sampleStd(perSeed).toFixed(3)}`;
+  }
+  return perRow.length < rows.length ? `${text} (${perRow.length}/${rows.length})` : text;
+}
+
+/** Renders a markdown table from a header row and body rows. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  return [
+    `| ${header.map(esc).join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}
+
+/** The provenance lines every table states: dataset digest, configs, seeds, backends, code versions. */
+export function provenanceLines(records: RunRecord[], groups: RecordGroup[]): string[] {
+  const uniq = (xs: string[]) => [...new Set(xs)].sort();
+  const lines = [
+    `- Dataset lock digest: ${
+      uniq(records.map((r) => r.dataset.lockDigest.slice(0, 16))).join(", ") || "—"
+    }` +
+    ` (licence: ${uniq(records.map((r) => r.dataset.licence)).join(", ") || "—"})`,
+  ];
+  for (const g of groups) {
+    const seeds = uniq(g.records.map((r) => String(r.seed))).map(Number).sort((a, b) => a - b);
+    const backends = uniq(g.records.map((r) => {
+      const a = r.backend.adapter;
+      return a
+        ? `${r.backend.name} (${a.description || a.device}${a.isFallbackAdapter ? ", fallback" : ""})`
+        : r.backend.name;
+    }));
+    const commits = uniq(
+      g.records.map((r) =>
+        r.environment.code
+          ? r.environment.code.commit.slice(0, 10) + (r.environment.code.dirty ? "+dirty" : "")
+          : "unknown"
+      ),
+    );
+    const ev = g.records[0].evaluation;
+    lines.push(
+      `- ${g.label}: config \`${g.configName}\` (hash ${g.configHash.slice(0, 12)}), seeds ${
+        seeds.join(", ")
+      }, ` +
+        `backend ${backends.join(", ")}, image score \`${ev.imageScore}\`, maps \`${ev.anomalyMap}\`` +
+        (ev.anomalyMap === "patchNll" ? ` σ=${ev.heatmapSigma}` : "") +
+        `, evaluated at ${ev.resolution} resolution, code ${commits.join(", ")}`,
+    );
+  }
+  return lines;
+}
+
+/** Footnote collector: returns ` [n]` markers and lists the notes once each. */
+class Footnotes {
+  #notes: string[] = [];
+  mark(note: string): string {
+    let i = this.#notes.indexOf(note);
+    if (i < 0) i = this.#notes.push(note) - 1;
+    return ` [${i + 1}]`;
+  }
+  lines(): string[] {
+    return this.#notes.map((n, i) => `[${i + 1}] ${n}`);
+  }
+}
+
+/** Which layout a dataset uses. */
+function layoutOf(dataset: string): "table2" | "table3" | "table4" | "generic" {
+  if (dataset === "mnist" || dataset === "fashion-mnist") return "table2";
+  if (dataset === "mvtec") return "table3";
+  if (dataset === "btad") return "table4";
+  return "generic";
+}
+
+function publishedCell(col: PublishedColumn, row: string, notes: Footnotes): string {
+  const v = col.values[row];
+  if (v === null || v === undefined) return "—";
+  const note = col.cellNotes?.[row];
+  return String(v) + (note ? notes.mark(note) : "");
+}
+
+function publishedMeanCell(table: PublishedTable, col: PublishedColumn, notes: Footnotes): string {
+  const computed = columnMean(table, col);
+  if (computed === null) {
+    if (col.printedMean === null) return "—";
+    return `${col.printedMean} (printed mean only)`;
+  }
+  const note = printedMeanNote(table, col);
+  return computed.toFixed(4) + (note ? notes.mark(note) : "");
+}
+
+/**
+ * Renders one dataset's table in the paper's layout from its run records.
+ *
+ * @example
+ * ```ts
+ * const md = renderDatasetTable("mvtec", records); // Table III layout
+ * ```
+ */
+export function renderDatasetTable(dataset: string, allRecords: RunRecord[]): string {
+  const records = allRecords.filter((r) => r.dataset.name === dataset);
+  const layout = layoutOf(dataset);
+  const published = PUBLISHED_TABLES[dataset] ?? null;
+  const groups = groupRecords(records);
+  const ourCategories = [...new Set(records.map((r) => r.dataset.category))].sort();
+  const rows = published
+    ? [...published.rows, ...ourCategories.filter((c) => !published.rows.includes(c))]
+    : ourCategories;
+  const rowLabel = (row: string) => published?.rowLabels[row] ?? row;
+  const notes = new Footnotes();
+  const pubCols = published?.columns ?? [];
+  const ours = OUR_METRICS[layout];
+
+  const header = [
+    layout === "table4" ? "Product" : layout === "table2" ? "Class" : "Category",
+    ...pubCols.map((c) => `${c.label}${c.tag === "verified" ? "" : ` [${c.tag}]`}`),
+    ...groups.flatMap((g) => ours.map((m) => `${g.label}: ${m.header}`)),
+  ];
+  const body = rows.map((row) => [
+    rowLabel(row),
+    ...pubCols.map((c) => publishedCell(c, row, notes)),
+    ...groups.flatMap((g) => ours.map((m) => formatMeanStd(seedValues(g, row, m.key).map((x) => x.value)))),
+  ]);
+  body.push([
+    "Mean",
+    ...pubCols.map((c) => publishedMeanCell(published!, c, notes)),
+    ...groups.flatMap((g) => ours.map((m) => oursMeanCell(g, rows, m.key))),
+  ]);
+  for (const c of pubCols) {
+    for (const caveat of c.caveats) notes.mark(caveat);
+  }
+
+  const title = published?.title ?? `${dataset}: per category (ours only; no published numbers)`;
+  const out = [`### ${title}`, "", ...provenanceLines(records, groups), "", markdownTable(header, body)];
+  const metricNotes = pubCols.map((c) => `${c.label}: ${c.metric}, ${c.source}`);
+  const unfinished = records.filter((r) => r.status !== "completed");
+  const tail: string[] = [];
+  if (published) tail.push(...published.notes.map((n) => `- ${n}`), ...metricNotes.map((n) => `- ${n}`));
+  if (groups.length === 0) tail.push("- No completed runs of ours for this dataset yet.");
+  if (unfinished.length > 0) {
+    tail.push(
+      `- Not shown (${unfinished.length} unfinished cell${unfinished.length > 1 ? "s" : ""}): ` +
+        unfinished.map((r) =>
+          `${r.dataset.category} ${r.model} seed ${r.seed} (${r.status}${
+            r.error ? `: ${r.error.message}` : ""
+          })`
+        )
+          .join("; "),
+    );
+  }
+  tail.push(
+    "- Means are computed from the per-row values; ours: mean over seeds per row (± sample std when several).",
+  );
+  out.push("", ...tail);
+  const footnotes = notes.lines();
+  if (footnotes.length > 0) out.push("", ...footnotes);
+  return out.join("\n") + "\n";
+}
+
+/**
+ * The leaderboard: one row per dataset × model × config × score, averaged over the categories it covers.
+ *
+ * @example
+ * ```ts
+ * console.log(renderLeaderboard(records));
+ * ```
+ */
+export function renderLeaderboard(records: RunRecord[]): string {
+  const datasets = [...new Set(records.map((r) => r.dataset.name))].sort();
+  const rows: { dataset: string; sortKey: number; cells: string[] }[] = [];
+  for (const dataset of datasets) {
+    const recs = records.filter((r) => r.dataset.name === dataset);
+    const nCategories = PUBLISHED_TABLES[dataset]?.rows.length ??
+      new Set(recs.map((r) => r.dataset.category)).size;
+    for (const g of groupRecords(recs)) {
+      const categories = [...new Set(g.records.map((r) => r.dataset.category))];
+      const avg = (key: MetricKey) => {
+        const perCat = categories.map((c) => seedValues(g, c, key).map((x) => x.value)).filter((v) =>
+          v.length > 0
+        );
+        return perCat.length === 0 ? null : mean(perCat.map(mean));
+      };
+      const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(3));
+      const image = avg("imageAuroc");
+      const trainSeconds = g.records.reduce((a, r) => a + r.durations.trainSeconds, 0);
+      rows.push({
+        dataset,
+        sortKey: image ?? -1,
+        cells: [
+          dataset,
+          g.label,
+          `${categories.length}/${nCategories}`,
+          String(new Set(g.records.map((r) => r.seed)).size),
+          fmt(image),
+          fmt(avg("vtadlCodePro")),
+          fmt(avg("auPro")),
+          fmt(avg("prAucTrapezoid")),
+          `${(trainSeconds / 60).toFixed(1)} min`,
+          [...new Set(g.records.map((r) => r.backend.name))].join(", "),
+        ],
+      });
+    }
+  }
+  rows.sort((a, b) => a.dataset.localeCompare(b.dataset) || b.sortKey - a.sortKey);
+  const header = [
+    "dataset",
+    "run group",
+    "categories",
+    "seeds",
+    "image AUROC",
+    'pixel AUROC (code "PRO")',
+    "AU-PRO@0.3",
+    "PR-AUC/trap",
+    "train time",
+    "backend",
+  ];
+  return [
+    "### Leaderboard (ours, mean over the categories each group covers)",
+    "",
+    rows.length > 0 ? markdownTable(header, rows.map((r) => r.cells)) : "No completed runs yet.",
+  ].join("\n") + "\n";
+}
+
+/** The datasets present in the records, in a stable order (paper tables first). */
+export function datasetsOf(records: RunRecord[]): string[] {
+  const order = ["mnist", "fashion-mnist", "mvtec", "btad"];
+  return [...new Set(records.map((r) => r.dataset.name))].sort((a, b) => {
+    const ia = order.indexOf(a), ib = order.indexOf(b);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+  });
+}

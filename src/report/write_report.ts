@@ -1,0 +1,74 @@
+/**
+ * Reads the run records of a runs folder, renders every dataset's paper-layout table and the
+ * leaderboard, and writes them as markdown (atomically): `<out>/tables/<dataset>.md`,
+ * `<out>/leaderboard.md` and `<out>/report.md` (all of it).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { readRunRecords } from "../eval/run_record.ts";
+import { writeFileAtomic } from "../util/atomic_write.ts";
+import { datasetsOf, renderDatasetTable, renderLeaderboard } from "./tables.ts";
+
+/** Options of {@linkcode writeReport}. */
+export interface WriteReportOptions {
+  /** Folder of run folders. Default `reports/runs`. */
+  runsDir?: string;
+  /** Where the markdown goes. Default `reports`. */
+  outDir?: string;
+  /** Only these datasets (default: every dataset with records). */
+  datasets?: string[];
+}
+
+/** What {@linkcode writeReport} produced. */
+export interface WrittenReport {
+  /** The whole report as markdown. */
+  markdown: string;
+  /** Paths written. */
+  files: string[];
+  /** Unreadable records and other problems. */
+  warnings: string[];
+  /** Number of records read. */
+  recordCount: number;
+}
+
+/**
+ * Renders and writes the report from run records only.
+ *
+ * @example
+ * ```ts
+ * const { markdown } = await writeReport({ runsDir: "reports/runs", outDir: "reports" });
+ * console.log(markdown);
+ * ```
+ */
+export async function writeReport(
+  { runsDir = "reports/runs", outDir = "reports", datasets }: WriteReportOptions = {},
+): Promise<WrittenReport> {
+  const { records, warnings } = await readRunRecords(runsDir);
+  const selected = datasets ? records.filter((r) => datasets.includes(r.dataset.name)) : records;
+  const files: string[] = [];
+  const sections: string[] = [];
+  for (const dataset of datasetsOf(selected)) {
+    const md = renderDatasetTable(dataset, selected);
+    const path = join(outDir, "tables", `${dataset}.md`);
+    await writeFileAtomic(path, md);
+    files.push(path);
+    sections.push(md);
+  }
+  const leaderboard = renderLeaderboard(selected);
+  const leaderboardPath = join(outDir, "leaderboard.md");
+  await writeFileAtomic(leaderboardPath, leaderboard);
+  files.push(leaderboardPath);
+  sections.push(leaderboard);
+  const markdown = [
+    "# vtadl-bench report",
+    "",
+    `Rendered from ${selected.length} run record(s) in \`${runsDir}\`.`,
+    "",
+    ...sections,
+  ].join("\n");
+  const reportPath = join(outDir, "report.md");
+  await writeFileAtomic(reportPath, markdown);
+  files.push(reportPath);
+  return { markdown, files, warnings, recordCount: selected.length };
+}

@@ -1,0 +1,228 @@
+/**
+ * Fake data layer, trainer and metric engine behind `PipelineDeps`, for testing the reproduce
+ * orchestration without the real modules. Images are 16×16; anomalous ones carry a bright 4×4 square
+ * whose mask is exact; the fake "model" scores each 4×4 patch by its mean brightness.
+ *
+ * @module
+ */
+import type { CategorySplit, ImageSample } from "../../src/datasets/types.ts";
+import type {
+  EpochReport,
+  MaskMap,
+  ModelConfig,
+  PipelineDeps,
+  ScoreMap,
+  TrainOptions,
+  TrainResult,
+} from "../../src/eval/deps.ts";
+import type { RawScores } from "../../src/eval/image_score.ts";
+
+export const SIZE = 16;
+
+/** Mann–Whitney AUROC with ties ½ (O(n²), fine for fixtures). */
+export function bruteAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  let num = 0, pos = 0, neg = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (labels[i]) pos++;
+    else neg++;
+  }
+  for (let i = 0; i < scores.length; i++) {
+    if (!labels[i]) continue;
+    for (let j = 0; j < scores.length; j++) {
+      if (labels[j]) continue;
+      num += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+    }
+  }
+  if (pos === 0 || neg === 0) throw new Error("one class only");
+  return num / (pos * neg);
+}
+
+function pooled(maps: ScoreMap[], masks: MaskMap[]): { s: number[]; l: number[] } {
+  const s: number[] = [], l: number[] = [];
+  maps.forEach((m, i) => {
+    for (let p = 0; p < m.data.length; p += 7) { // subsample: the fake stays fast
+      s.push(m.data[p]);
+      l.push(masks[i].data[p] ? 1 : 0);
+    }
+  });
+  return { s, l };
+}
+
+export function makeSample(index: number, label: 0 | 1, category: string, withMask = true): ImageSample {
+  const pixels = new Uint8Array(SIZE * SIZE * 3);
+  const mask = label === 1 && withMask ? new Uint8Array(SIZE * SIZE) : null;
+  for (let p = 0; p < SIZE * SIZE; p++) pixels.fill(40 + ((p * 7 + index * 13) % 30), p * 3, p * 3 + 3);
+  if (label === 1) {
+    const ox = (index * 4) % 12, oy = (index * 8) % 12;
+    for (let y = oy; y < oy + 4; y++) {
+      for (let x = ox; x < ox + 4; x++) {
+        pixels.fill(230, (y * SIZE + x) * 3, (y * SIZE + x) * 3 + 3);
+        if (mask) mask[y * SIZE + x] = 1;
+      }
+    }
+  }
+  return {
+    path: `${category}/${label ? "test/bad" : "test/good"}/${String(index).padStart(3, "0")}.png`,
+    label,
+    defectType: label ? "bad" : "good",
+    width: SIZE,
+    height: SIZE,
+    channels: 3,
+    pixels,
+    mask,
+  };
+}
+
+export function fakeSplit(dataset: string, category: string, withMasks = true): CategorySplit {
+  return {
+    dataset,
+    category,
+    train: Array.from({ length: 6 }, (_, i) => makeSample(100 + i, 0, category)),
+    test: [
+      ...Array.from({ length: 5 }, (_, i) => makeSample(i, 0, category)),
+      ...Array.from({ length: 5 }, (_, i) => makeSample(10 + i, 1, category, withMasks)),
+    ],
+  };
+}
+
+/** The fake model's forward pass: per 4×4 patch mean brightness as "NLL". */
+function fakeRaw(sample: ImageSample, seed: number): RawScores {
+  const grid = 4, patch = SIZE / grid;
+  const patchNll = new Float32Array(grid * grid);
+  const errorMap = new Float32Array(SIZE * SIZE);
+  const ssimMap = new Float32Array(SIZE * SIZE);
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      const v = sample.pixels[(y * SIZE + x) * 3] / 255;
+      patchNll[Math.floor(y / patch) * grid + Math.floor(x / patch)] += v / (patch * patch);
+      errorMap[y * SIZE + x] = v * v;
+      ssimMap[y * SIZE + x] = 1 - v;
+    }
+  }
+  const mse = errorMap.reduce((a, b) => a + b, 0) / errorMap.length + seed * 1e-6;
+  return { mse, ssim: 1 - mse, patchNll, gridSize: grid, errorMap, ssimMap };
+}
+
+export interface FakeCalls {
+  train: { category: string; model: string; seed: number; resume: boolean; checkpointDir: string }[];
+  ensure: number;
+  loads: number;
+  disposed: number;
+}
+
+export interface FakeOptions {
+  categories?: string[];
+  epochs?: number;
+  /** Throw during training of this category. */
+  failCategory?: string;
+  /** Abort the controller after this many epochs of the first trained cell. */
+  abortAfterEpochs?: { controller: AbortController; epochs: number };
+  withMasks?: boolean;
+}
+
+/** Builds fake deps and a record of the calls made to them. */
+export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls: FakeCalls } {
+  const categories = options.categories ?? ["alpha", "beta"];
+  const epochsTotal = options.epochs ?? 3;
+  const calls: FakeCalls = { train: [], ensure: 0, loads: 0, disposed: 0 };
+  const checkpoints = new Map<string, number>(); // checkpointDir → last finished epoch
+  const deps: PipelineDeps = {
+    ensureDataset(dataset, opts) {
+      calls.ensure++;
+      return Promise.resolve({
+        dataset,
+        root: `${opts.dataDir}/${dataset}`,
+        licence: "CC0-1.0",
+        lockDigest: "d".repeat(64),
+        archiveDigests: { "fake.tar.xz": "a".repeat(64) },
+      });
+    },
+    listCategories: () => Promise.resolve(categories),
+    loadCategorySplit(dataset, _root, category) {
+      calls.loads++;
+      return Promise.resolve(fakeSplit(dataset, category, options.withMasks ?? true));
+    },
+    resolveConfig(model, name, overrides) {
+      const config: ModelConfig & { variant: string } = {
+        name,
+        imageSize: SIZE,
+        resizeTo: SIZE,
+        patchSize: 4,
+        batchSize: 2,
+        epochs: Number(overrides?.epochs ?? epochsTotal),
+        learningRate: 1e-3,
+        weightDecay: 0,
+        variant: name === "paper" ? "paper" : "code",
+      };
+      return model === "vtadl" ? config : { ...config, patchSize: 0 };
+    },
+    configHash: (config) => `h${JSON.stringify(config).length}${config.epochs}`.padEnd(64, "0"),
+    initBackend: () => Promise.resolve({ name: "cpu", versions: { "tfjs-core": "fake" } }),
+    async trainModel(o: TrainOptions): Promise<TrainResult> {
+      calls.train.push({
+        category: o.train[0].path.split("/")[0],
+        model: o.model,
+        seed: o.seed,
+        resume: o.resume ?? false,
+        checkpointDir: o.checkpointDir,
+      });
+      if (o.train[0].path.startsWith(`${options.failCategory}/`)) {
+        throw new Error(`fake trainer: loss is NaN at epoch 1 (category ${options.failCategory})`);
+      }
+      const start = o.resume ? (checkpoints.get(o.checkpointDir) ?? 0) : 0;
+      const epochs: EpochReport[] = [];
+      for (let e = start + 1; e <= o.config.epochs; e++) {
+        await Promise.resolve();
+        if (o.signal?.aborted) throw new DOMException("aborted", "AbortError");
+        const report = {
+          epoch: e,
+          loss: 1 / e,
+          terms: { mse: 0.5 / e },
+          imagesPerSecond: 100,
+          seconds: 0.01,
+        };
+        epochs.push(report);
+        checkpoints.set(o.checkpointDir, e);
+        o.onEpoch?.(report);
+        const abort = options.abortAfterEpochs;
+        if (abort && calls.train.length === 1 && e === abort.epochs) abort.controller.abort();
+      }
+      return {
+        model: { dispose: () => void calls.disposed++, seed: o.seed } as unknown as TrainResult["model"],
+        epochs,
+        bestEpoch: o.config.epochs,
+        seconds: 0.01 * epochs.length,
+      };
+    },
+    scoreImages(model, images) {
+      const seed = (model as unknown as { seed: number }).seed;
+      return Promise.resolve(images.map((s) => fakeRaw(s, seed)));
+    },
+    metrics: {
+      rocAuc: bruteAuroc,
+      averagePrecision: (s, l) => bruteAuroc(s, l) * 0.9,
+      prAucTrapezoid: (s, l) => bruteAuroc(s, l) * 0.95,
+      pixelAuroc: (maps, masks) => {
+        const { s, l } = pooled(maps, masks);
+        return bruteAuroc(s, l);
+      },
+      vtadlCodePro: (maps, masks) => {
+        const { s, l } = pooled(maps, masks);
+        return bruteAuroc(s, l);
+      },
+      auPro: (maps, masks, o) => {
+        const { s, l } = pooled(maps, masks);
+        return {
+          auPro: bruteAuroc(s, l) * 0.8,
+          integrationLimit: o?.integrationLimit ?? 0.3,
+          fprMode: "float32",
+          nRegions: masks.filter((m) => m.data.some((v) => v)).length,
+          nOkPixels: 1,
+          degenerate: false,
+          warnings: [],
+        };
+      },
+    },
+  };
+  return { deps, calls };
+}
