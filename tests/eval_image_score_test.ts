@@ -48,12 +48,13 @@ Deno.test("non-finite image scores are refused naming the image", () => {
   assert.throws(() => imageScores([raw(0.1, 0.9, null), raw(NaN, 0.9, null)], "mse"), /test image 1 is NaN/);
 });
 
-Deno.test("default scores and maps per model and dataset kind", () => {
-  assert.equal(defaultImageScore("vtadl", "code", true), "code");
-  assert.equal(defaultImageScore("vtadl", "paper", true), "paper");
-  assert.equal(defaultImageScore("vtadl", "code", false), "recon");
-  assert.equal(defaultImageScore("ae-mse", "code", true), "mse");
-  assert.equal(defaultImageScore("ae-ssim", "code", false), "ssim");
+Deno.test("default scores follow the config flags; maps follow the model", () => {
+  assert.equal(defaultImageScore("vtadl", { imageScore: "combined", imageScoreSsim: "plus" }), "code");
+  assert.equal(defaultImageScore("vtadl", { imageScore: "combined", imageScoreSsim: "oneMinus" }), "paper");
+  assert.equal(defaultImageScore("vtadl", { imageScore: "reconstruction", imageScoreSsim: "plus" }), "recon");
+  assert.equal(defaultImageScore("vtadl", { variant: "paper" }), "paper");
+  assert.equal(defaultImageScore("ae-mse", { imageScore: "reconstruction" }), "mse");
+  assert.equal(defaultImageScore("ae-ssim", {}), "ssim");
   assert.equal(anomalyMapKind("vtadl"), "patchNll");
   assert.equal(anomalyMapKind("ae-ssim"), "oneMinusSsim");
 });

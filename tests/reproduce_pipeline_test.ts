@@ -135,7 +135,7 @@ Deno.test("an interrupted cell is recorded aborted, stops the run, and --resume 
   assert.equal(resumed.outcomes[0].record.training?.resumed, true);
 });
 
-Deno.test("MNIST-like datasets (no masks) get image metrics only and the reconstruction score", async () => {
+Deno.test("MNIST-like datasets (no masks) get image metrics only; the mnist config scores by reconstruction", async () => {
   const out = await Deno.makeTempDir();
   const { deps } = fakeDeps({ categories: ["0", "1"], withMasks: false });
   const result = await runReproduce(options(out, { dataset: "fashion-mnist", configName: "mnist" }), deps);
@@ -161,4 +161,32 @@ Deno.test("unknown categories and original eval resolution are refused with a cl
     () => runReproduce(options(out, { evalResolution: "original" }), fakeDeps().deps),
     /--eval-resolution original is not supported yet/,
   );
+});
+
+Deno.test("preprocessing follows the config: resize/crop, mask resize, BTAD direct512", async () => {
+  const { preprocessOf } = await import("../src/eval/pipeline.ts");
+  const code = {
+    name: "code",
+    imageSize: 512,
+    resizeTo: 550,
+    patchSize: 64,
+    batchSize: 8,
+    epochs: 400,
+    learningRate: 1e-4,
+    weightDecay: 1e-4,
+  };
+  assert.deepEqual(preprocessOf("mvtec", code, "c"), {
+    resize: 550,
+    crop: 512,
+    maskResize: "bilinearAnyPositive",
+    cacheDir: "c",
+  });
+  const paper = { ...code, name: "paper", variant: "paper", maskResize: "nearest", btadResize: "direct512" };
+  assert.deepEqual(preprocessOf("btad", paper, "c"), {
+    resize: 512,
+    crop: 512,
+    maskResize: "nearest",
+    cacheDir: "c",
+  });
+  assert.equal(preprocessOf("mvtec", paper, "c").resize, 550);
 });

@@ -96,18 +96,36 @@ export function imageScores(raws: RawScores[], variant: ImageScoreVariant): Floa
 /** How a pixel anomaly map is made from {@linkcode RawScores}. */
 export type AnomalyMapKind = "patchNll" | "error" | "oneMinusSsim";
 
+/** The config flags that choose VT-ADL's image score (src/models/configs.ts). */
+export interface ImageScoreFlags {
+  /** `combined` (reconstruction + max NLL) or `reconstruction` only (the paper's MNIST score). */
+  imageScore?: string;
+  /** `plus` (test.py:143's sign) or `oneMinus`. */
+  imageScoreSsim?: string;
+  /** `code`, `paper` or `harness`. */
+  variant?: string;
+}
+
 /**
- * The default image score for a model and config: VT-ADL on MNIST-like data uses the reconstruction-only
- * score (paper Sec. V.B); otherwise the variant's own (`code`/`paper`); autoencoders use their loss.
+ * The image score a config asks for: VT-ADL's `imageScore: reconstruction` → `recon` (MNIST, paper
+ * Sec. V.B); otherwise `imageScoreSsim: oneMinus` → `paper`, else `code`. Autoencoders score with their
+ * own loss: `mse` (AE MSE) or `ssim` (1 − SSIM, AE SSIM).
+ *
+ * @example
+ * ```ts
+ * defaultImageScore("vtadl", { imageScore: "combined", imageScoreSsim: "plus" }); // "code"
+ * ```
  */
 export function defaultImageScore(
   model: "vtadl" | "ae-mse" | "ae-ssim",
-  variant: "code" | "paper",
-  hasMasks: boolean,
+  flags: ImageScoreFlags,
 ): ImageScoreVariant {
   if (model === "ae-mse") return "mse";
   if (model === "ae-ssim") return "ssim";
-  return hasMasks ? variant : "recon";
+  if (flags.imageScore === "reconstruction") return "recon";
+  if (flags.imageScoreSsim === "oneMinus") return "paper";
+  if (flags.imageScoreSsim === undefined && flags.variant === "paper") return "paper";
+  return "code";
 }
 
 /** The anomaly map kind each model produces: patch NLL for VT-ADL, the loss's own map for the AEs. */

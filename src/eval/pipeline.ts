@@ -32,9 +32,6 @@ import { anomalyMapKind, defaultImageScore, type ImageScoreVariant } from "./ima
 import { writeHeatmapPanels } from "./panels.ts";
 import { type EvaluationSettings, readRunRecord, type RunRecord, RunRecorder } from "./run_record.ts";
 
-/** Datasets whose test sets have pixel masks (MNIST-like sets have image labels only). */
-const DATASETS_WITH_MASKS: ReadonlySet<string> = new Set(["mvtec", "btad", "synthetic"]);
-
 /** Options of {@linkcode runReproduce}. */
 export interface ReproduceOptions {
   dataset: DatasetName;
@@ -126,17 +123,25 @@ function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}:${String(r).padStart(2, "0")}`;
 }
 
-/** The config variant (`code` or `paper`): the config's own `variant` field, else its name. */
-function configVariant(config: ModelConfig): "code" | "paper" {
-  const v = configField<string>(config, "variant");
-  if (v === "code" || v === "paper") return v;
-  return config.name === "paper" ? "paper" : "code";
+/** The config variant (`code`, `paper` or `harness`): the config's own `variant` field, else its name. */
+function configVariant(config: ModelConfig): string {
+  return configField<string>(config, "variant") ?? (config.name === "paper" ? "paper" : "code");
 }
 
-function preprocessOf(config: ModelConfig, cacheDir: string): PreprocessOptions {
+/**
+ * Preprocessing a config asks for: resize then centre crop (550 → 512 for `code`), masks as the config's
+ * `maskResize`; BTAD with `btadResize: direct512` is resized straight to the crop size (paper Sec. V.A).
+ */
+export function preprocessOf(dataset: string, config: ModelConfig, cacheDir: string): PreprocessOptions {
   const maskResize = configField<"bilinearAnyPositive" | "nearest">(config, "maskResize") ??
     (configVariant(config) === "paper" ? "nearest" : "bilinearAnyPositive");
-  return { resize: config.resizeTo, crop: config.imageSize, maskResize, cacheDir };
+  const direct = dataset === "btad" && configField<string>(config, "btadResize") === "direct512";
+  return {
+    resize: direct ? config.imageSize : config.resizeTo,
+    crop: config.imageSize,
+    maskResize,
+    cacheDir,
+  };
 }
 
 /** Everything fixed for one cell before it runs. */
@@ -235,7 +240,6 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
 function planCells(ctx: RunContext, categories: string[]): CellPlan[] {
   const { options, deps, ensured } = ctx;
   const cacheDir = options.cacheDir ?? join(options.dataDir, ".cache");
-  const hasMasks = DATASETS_WITH_MASKS.has(options.dataset);
   const plans: Omit<CellPlan, "index" | "total">[] = [];
   for (const category of categories) {
     for (const model of options.models) {
@@ -244,7 +248,11 @@ function planCells(ctx: RunContext, categories: string[]): CellPlan[] {
       const variant = configVariant(config);
       const imageScore = model === "vtadl" && options.imageScore
         ? options.imageScore
-        : defaultImageScore(model, variant, hasMasks);
+        : defaultImageScore(model, {
+          imageScore: configField<string>(config, "imageScore"),
+          imageScoreSsim: configField<string>(config, "imageScoreSsim"),
+          variant: configField<string>(config, "variant"),
+        });
       const heatmapSigma = options.heatmapSigma ?? configField<number>(config, "heatmapSigma") ??
         (variant === "paper" ? 0 : 4);
       const evaluation: EvaluationSettings = {
@@ -270,7 +278,7 @@ function planCells(ctx: RunContext, categories: string[]): CellPlan[] {
           seed,
           config,
           configHash,
-          preprocess: preprocessOf(config, cacheDir),
+          preprocess: preprocessOf(options.dataset, config, cacheDir),
           evaluation,
           cellKey,
           runId: runIdOf(options.dataset, category, model, config.name, seed, cellKey),

@@ -143,7 +143,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
       return Promise.resolve(fakeSplit(dataset, category, options.withMasks ?? true));
     },
     resolveConfig(model, name, overrides) {
-      const config: ModelConfig & { variant: string } = {
+      const config: ModelConfig & { variant: string; imageScore: string; imageScoreSsim: string } = {
         name,
         imageSize: SIZE,
         resizeTo: SIZE,
@@ -153,6 +153,8 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
         learningRate: 1e-3,
         weightDecay: 0,
         variant: name === "paper" ? "paper" : "code",
+        imageScore: name === "mnist" ? "reconstruction" : "combined",
+        imageScoreSsim: name === "paper" ? "oneMinus" : "plus",
       };
       return model === "vtadl" ? config : { ...config, patchSize: 0 };
     },
