@@ -151,7 +151,7 @@ Deno.test("MNIST-like datasets (no masks) get image metrics only; the mnist conf
   }
 });
 
-Deno.test("unknown categories and original eval resolution are refused with a clear message", async () => {
+Deno.test("unknown categories, and original resolution without a decoder, are refused with a clear message", async () => {
   const out = await Deno.makeTempDir();
   await assert.rejects(
     () => runReproduce(options(out, { categories: ["alpha", "nope"] }), fakeDeps().deps),
@@ -159,7 +159,7 @@ Deno.test("unknown categories and original eval resolution are refused with a cl
   );
   await assert.rejects(
     () => runReproduce(options(out, { evalResolution: "original" }), fakeDeps().deps),
-    /--eval-resolution original is not supported yet/,
+    /--eval-resolution original needs an image decoder/,
   );
 });
 

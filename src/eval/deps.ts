@@ -150,6 +150,8 @@ export interface PipelineDeps {
     options?: { batchSize?: number },
   ): Promise<RawScores[]>;
   metrics: MetricFunctions;
+  /** Decodes an image file (src/datasets/image_decode.ts); needed only for `--eval-resolution original`. */
+  decodeImage?(path: string): Promise<{ width: number; height: number; channels: number; data: Uint8Array }>;
 }
 
 /** Reads an optional field of a resolved config without widening its type (configs are plain data). */

@@ -8,6 +8,7 @@
 import type { ImageSample } from "../datasets/types.ts";
 import type { MaskMap, MetricFunctions, ScoreMap } from "./deps.ts";
 import { patchHeatmap, resizeBilinearAlignCorners } from "./heatmap.ts";
+import { mapToOriginal } from "./original_resolution.ts";
 import { type AnomalyMapKind, imageScores, type ImageScoreVariant, type RawScores } from "./image_score.ts";
 
 /** The metric keys a run record carries. */
@@ -42,6 +43,11 @@ export interface EvaluateOptions {
   heatmapSigma?: number;
   /** AU-PRO integration limit. Default 0.3. */
   integrationLimit?: number;
+  /**
+   * Evaluate pixels at the original resolution: the original masks (in test order) and the preprocessing
+   * geometry to map the anomaly maps back with. Default: at the preprocessed size, against `sample.mask`.
+   */
+  original?: { masks: MaskMap[]; geometry: { resize: number; crop: number } };
 }
 
 /** What {@linkcode evaluateCategory} returns. */
@@ -49,7 +55,7 @@ export interface CategoryEvaluation {
   metrics: MetricEntry[];
   /** Image score per test image, in test order. */
   scores: Float64Array;
-  /** Anomaly map per test image (null when the split has no masks, e.g. MNIST). */
+  /** Anomaly map per test image at the preprocessed size (null when the split has no masks, e.g. MNIST). */
   maps: ScoreMap[] | null;
   masks: MaskMap[] | null;
 }
@@ -145,10 +151,25 @@ export function evaluateCategory(
 
   const maps = test.map((s, i) => anomalyMap(raws[i], mapKind, s.width, s.height, { sigma: heatmapSigma }));
   const masks = test.map(maskOf);
-  const resolution = `${test[0].width}×${test[0].height} (preprocessed)`;
-  const pixel = fns.pixelAuroc(maps, masks);
-  const codePro = fns.vtadlCodePro(maps, masks);
-  const pro = fns.auPro(maps, masks, { integrationLimit });
+  let evalMaps = maps, evalMasks = masks;
+  let resolution = `${test[0].width}×${test[0].height} (preprocessed)`;
+  const original = options.original;
+  if (original) {
+    if (original.masks.length !== test.length) {
+      throw new Error(
+        `evaluateCategory: ${original.masks.length} original masks for ${test.length} test images`,
+      );
+    }
+    evalMasks = original.masks;
+    evalMaps = maps.map((m, i) =>
+      mapToOriginal(m, original.geometry, evalMasks[i].width, evalMasks[i].height)
+    );
+    const sizes = [...new Set(evalMasks.map((m) => `${m.width}×${m.height}`))];
+    resolution = `${sizes.slice(0, 3).join(", ")}${sizes.length > 3 ? ", …" : ""} (original)`;
+  }
+  const pixel = fns.pixelAuroc(evalMaps, evalMasks);
+  const codePro = fns.vtadlCodePro(evalMaps, evalMasks);
+  const pro = fns.auPro(evalMaps, evalMasks, { integrationLimit });
   const mapDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
   metrics.push(
     {

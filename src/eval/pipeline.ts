@@ -29,6 +29,7 @@ import {
 import { collectEnvironment, type EnvironmentInfo } from "./environment.ts";
 import { evaluateCategory } from "./evaluate.ts";
 import { anomalyMapKind, defaultImageScore, type ImageScoreVariant } from "./image_score.ts";
+import { loadOriginalMasks } from "./original_resolution.ts";
 import { writeHeatmapPanels } from "./panels.ts";
 import { type EvaluationSettings, readRunRecord, type RunRecord, RunRecorder } from "./run_record.ts";
 
@@ -53,7 +54,7 @@ export interface ReproduceOptions {
   mirrors?: string[];
   offline?: boolean;
   acceptLicense?: boolean;
-  /** Pixel metrics at the preprocessed size (default); `original` is not supported yet. */
+  /** Pixel metrics at the preprocessed size (default) or against the original masks at their own size. */
   evalResolution?: "preprocessed" | "original";
   /** VT-ADL image score; default `code`/`paper` by config variant, `recon` on mask-less datasets. */
   imageScore?: ImageScoreVariant;
@@ -183,9 +184,9 @@ interface RunContext {
  */
 export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps): Promise<ReproduceResult> {
   const log = options.log ?? ((line: string) => console.error(line));
-  if ((options.evalResolution ?? "preprocessed") !== "preprocessed") {
+  if ((options.evalResolution ?? "preprocessed") === "original" && !deps.decodeImage) {
     throw new Error(
-      "--eval-resolution original is not supported yet: the data layer returns masks at the preprocessed size only; use 'preprocessed'",
+      "--eval-resolution original needs an image decoder, which these deps lack; use 'preprocessed'",
     );
   }
   if (options.seeds.length === 0) throw new Error("no seeds given: pass --seeds N (≥ 1) or --seed S");
@@ -442,7 +443,14 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
 
     stage = "metrics";
     t = performance.now();
-    const evaluation = evaluateCategory(split.test, raws, plan.evaluation, deps.metrics);
+    const hasMasks = split.test.some((s) => s.mask !== null);
+    const original = plan.evaluation.resolution === "original" && hasMasks
+      ? {
+        masks: await loadOriginalMasks(options.dataset, ctx.ensured.root, split.test, deps.decodeImage!),
+        geometry: { resize: plan.preprocess.resize, crop: plan.preprocess.crop },
+      }
+      : undefined;
+    const evaluation = evaluateCategory(split.test, raws, { ...plan.evaluation, original }, deps.metrics);
     durations.metricsSeconds = (performance.now() - t) / 1000;
     for (const m of evaluation.metrics) {
       await recorder.event("POINT_IN_TIME", "eval_accuracy", m.value, {
