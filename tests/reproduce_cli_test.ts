@@ -46,6 +46,11 @@ Deno.test("flags map to pipeline options", () => {
   assert.equal(o.imageScore, "nll");
   assert.deepEqual(o.configOverrides, { epochs: "2" });
   assert.deepEqual(parse(["--seed", "42"]).seeds, [42]);
+  assert.deepEqual(parse(["--max-train", "100", "--max-test", "500"]).limits, {
+    maxTrain: 100,
+    maxTest: 500,
+  });
+  assert.equal(parse([]).limits, undefined);
   assert.equal(parse(["mvtec"]).configName, "code");
 });
 

@@ -62,6 +62,8 @@ export function reproduceOptionsFromFlags(flags: FlagValues, positionals: string
     ? undefined
     : oneOf("score", flags.score as string, IMAGE_SCORE_VARIANTS) as ImageScoreVariant;
   const dataDir = flags["data-dir"] as string;
+  const maxTrain = numberFlag(flags, "max-train", { min: 2, integer: true });
+  const maxTest = numberFlag(flags, "max-test", { min: 2, integer: true });
   return {
     dataset,
     models,
@@ -88,6 +90,7 @@ export function reproduceOptionsFromFlags(flags: FlagValues, positionals: string
     imageScore: score,
     heatmapSigma: numberFlag(flags, "heatmap-sigma", { min: 0 }),
     panels: numberFlag(flags, "panels", { min: 0, max: 20, integer: true }) ?? 2,
+    limits: maxTrain === undefined && maxTest === undefined ? undefined : { maxTrain, maxTest },
   };
 }
 
@@ -95,18 +98,24 @@ export function reproduceOptionsFromFlags(flags: FlagValues, positionals: string
 export async function runReproduceCommand(options: ReproduceOptions, deps: PipelineDeps): Promise<number> {
   const controller = new AbortController();
   let signals = 0;
-  const onSigint = () => {
+  const onSignal = () => {
     signals++;
     if (signals > 1) Deno.exit(130);
     console.error(
-      "\nreproduce: interrupt received; finishing the record of the current cell (Ctrl-C again to quit)",
+      "\nreproduce: interrupt received; recording the current cell as aborted (again to quit at once)",
     );
     controller.abort();
   };
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-  } catch {
-    // signals unavailable (e.g. Windows without SIGINT support): no graceful interrupt
+  // SIGINT (Ctrl-C) and SIGTERM (kill, CI timeouts) both leave an `aborted` record and resumable checkpoints.
+  const signalNames: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const added: Deno.Signal[] = [];
+  for (const name of signalNames) {
+    try {
+      Deno.addSignalListener(name, onSignal);
+      added.push(name);
+    } catch {
+      // signal unavailable on this platform: no graceful interrupt for it
+    }
   }
   const started = performance.now();
   try {
@@ -126,11 +135,7 @@ export async function runReproduceCommand(options: ReproduceOptions, deps: Pipel
     if (result.interrupted) return 130;
     return result.outcomes.some((o) => o.status === "aborted") ? 1 : 0;
   } finally {
-    try {
-      Deno.removeSignalListener("SIGINT", onSigint);
-    } catch {
-      // listener was never added
-    }
+    for (const name of added) Deno.removeSignalListener(name, onSignal);
   }
 }
 
@@ -205,6 +210,16 @@ export const command: Command = {
     panels: {
       type: "string",
       description: "Heat-map panels: best and worst N per category.",
+      valueName: "N",
+    },
+    "max-train": {
+      type: "string",
+      description: "Use at most N training images per category (evenly spaced; recorded as subsampled).",
+      valueName: "N",
+    },
+    "max-test": {
+      type: "string",
+      description: "Use at most N test images per category (evenly spaced, normal/anomalous ratio kept).",
       valueName: "N",
     },
   },

@@ -31,6 +31,7 @@ import { evaluateCategory } from "./evaluate.ts";
 import { anomalyMapKind, defaultImageScore, type ImageScoreVariant } from "./image_score.ts";
 import { loadOriginalMasks } from "./original_resolution.ts";
 import { writeHeatmapPanels } from "./panels.ts";
+import { type SplitLimits, subsampleSplit } from "./subsample.ts";
 import { type EvaluationSettings, readRunRecord, type RunRecord, RunRecorder } from "./run_record.ts";
 
 /** Options of {@linkcode runReproduce}. */
@@ -68,6 +69,8 @@ export interface ReproduceOptions {
   log?: (line: string) => void;
   /** Scoring batch size. */
   scoreBatchSize?: number;
+  /** Use at most this many training / test images per category (evenly spaced; recorded; for quick looks). */
+  limits?: SplitLimits;
 }
 
 /** What happened to one cell. */
@@ -272,6 +275,7 @@ function planCells(ctx: RunContext, categories: string[]): CellPlan[] {
           configHash,
           seed,
           evaluation,
+          ...(options.limits ? { limits: options.limits } : {}),
         });
         plans.push({
           category,
@@ -294,12 +298,13 @@ async function loadSplit(ctx: RunContext, plan: CellPlan): Promise<CategorySplit
   const key = JSON.stringify([plan.category, plan.preprocess]);
   if (ctx.splitCache?.key === key) return ctx.splitCache.split;
   ctx.splitCache = null; // free the previous split before loading the next
-  const split = await ctx.deps.loadCategorySplit(
+  const loaded = await ctx.deps.loadCategorySplit(
     ctx.options.dataset,
     ctx.ensured.root,
     plan.category,
     plan.preprocess,
   );
+  const split = ctx.options.limits ? subsampleSplit(loaded, ctx.options.limits) : loaded;
   if (split.train.length === 0 || split.test.length === 0) {
     throw new Error(
       `${ctx.options.dataset}/${plan.category}: ${split.train.length} training and ${split.test.length} test images; both must be non-empty`,
@@ -330,6 +335,7 @@ function initialRecord(ctx: RunContext, plan: CellPlan): RunRecord {
         maskResize: plan.preprocess.maskResize ?? null,
       },
       counts: null,
+      subsample: ctx.options.limits ?? null,
     },
     model: plan.model,
     config: {

@@ -49,6 +49,8 @@ export interface RunRecord {
     archiveDigests: Record<string, string>;
     preprocess: { resize: number; crop: number; maskResize: string | null };
     counts: { train: number; test: number; testAnomalous: number } | null;
+    /** Limits applied to the split (evenly spaced subsample), or null for the full split. */
+    subsample?: { maxTrain?: number; maxTest?: number } | null;
   };
   model: ModelName;
   config: { name: string; hash: string; variant: string; resolved: ModelConfig };

@@ -84,6 +84,8 @@ export function groupRecords(records: RunRecord[]): RecordGroup[] {
   for (const r of records) {
     if (r.status !== "completed") continue;
     const ev = r.evaluation;
+    const sub = r.dataset.subsample ?? null;
+    const subText = sub ? `subsampled: train ≤ ${sub.maxTrain ?? "all"}, test ≤ ${sub.maxTest ?? "all"}` : "";
     const key = [
       r.model,
       r.config.name,
@@ -92,13 +94,15 @@ export function groupRecords(records: RunRecord[]): RecordGroup[] {
       ev.anomalyMap,
       ev.heatmapSigma,
       ev.resolution,
-    ]
-      .join("|");
+      subText,
+    ].join("|");
     let g = groups.get(key);
     if (!g) {
       g = {
         key,
-        label: `${MODEL_LABELS[r.model] ?? r.model} ours (${r.config.name}, score ${ev.imageScore})`,
+        label: `${MODEL_LABELS[r.model] ?? r.model} ours (${r.config.name}, score ${ev.imageScore}${
+          subText ? `, ${subText}` : ""
+        })`,
         model: r.model,
         configName: r.config.name,
         configHash: r.config.hash,
