@@ -343,11 +343,16 @@ async function fetchIntoPart(
   }
   const sizes = acceptedSizes(file);
   if (total !== null && sizes !== null && !sizes.has(total)) {
-    await response.body?.cancel();
-    throw new SourceFailure(
-      `server announces ${total} bytes, the lock expects ${[...sizes].join(" or ")}`,
-      false,
-    );
+    // Say what it is when we can tell (an HTML page is the usual culprit), not only that the size is off.
+    let reason = `server announces ${total} bytes, the lock expects ${[...sizes].join(" or ")}`;
+    if (!resumed && response.body) {
+      const reader = response.body.getReader();
+      const first = await reader.read().catch(() => ({ done: true, value: undefined }));
+      const mismatch = first.value ? magicMismatch(file.archive, first.value) : null;
+      if (mismatch) reason = `${mismatch}; ${reason}`;
+      await reader.cancel().catch(() => {});
+    } else await response.body?.cancel();
+    throw new SourceFailure(reason, false);
   }
   if (resumed) {
     const existing = await Deno.open(part, { read: true });

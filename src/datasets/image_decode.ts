@@ -45,20 +45,22 @@ export function decodeBmp(bytes: Uint8Array, path: string): RawImage {
   if (declared > bytes.length) throw fail(path, `truncated: ${bytes.length} bytes, header says ${declared}`);
   let decoded;
   try {
-    decoded = decodeBmpBytes(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { toRGBA: true });
+    // bmp-ts writes ABGR for every bit depth by default; its `toRGBA` option is not applied to palette
+    // images (bmp-ts 1.0.9), so read ABGR and reorder here.
+    decoded = decodeBmpBytes(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
     throw fail(path, (error as Error).message);
   }
   const { width, height } = decoded;
-  const rgba = decoded.data;
-  if (!width || !height || rgba.length < width * height * 4) {
+  const abgr = decoded.data;
+  if (!width || !height || abgr.length < width * height * 4) {
     throw fail(path, "pixel data shorter than the header says");
   }
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
+    rgb[j] = abgr[i + 3];
+    rgb[j + 1] = abgr[i + 2];
+    rgb[j + 2] = abgr[i + 1];
   }
   return { width, height, channels: 3, data: rgb };
 }
