@@ -7,7 +7,7 @@
  * - `cutnorange`: like `cut`, but later requests ignore Range;
  * - `404`: not found; `html`: a 200 HTML error page; `htmlstream`: the same without Content-Length; `wrong`: right size and magic, wrong bytes;
  * - `stall`: sends the first 1 KiB then nothing (until the client gives up or the server closes);
- * - `slow`: sends the body in 16 KiB pieces 5 ms apart.
+ * - `slow`: sends the body in 16 KiB pieces `slowDelayMs` (default 5) apart.
  */
 
 /** One request the server saw. */
@@ -29,7 +29,10 @@ const BODY_PAD = 4096;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the server on 127.0.0.1 with a free port. */
-export function startFaultServer(files: Record<string, Uint8Array> = {}): FaultServer {
+export function startFaultServer(
+  files: Record<string, Uint8Array> = {},
+  { slowDelayMs = 5 }: { slowDelayMs?: number } = {},
+): FaultServer {
   const store = new Map(Object.entries(files));
   const requests: SeenRequest[] = [];
   const cutDone = new Set<string>();
@@ -94,7 +97,8 @@ export function startFaultServer(files: Record<string, Uint8Array> = {}): FaultS
         async pull(controller) {
           controller.enqueue(half);
           await sleep(20);
-          controller.error(new Error("connection cut by the test server"));
+          // Ends short of the announced Content-Length: the server drops the connection mid-body.
+          controller.close();
         },
       });
       return new Response(stream, { headers: { "content-length": String(body.length) } });
@@ -113,7 +117,7 @@ export function startFaultServer(files: Record<string, Uint8Array> = {}): FaultS
       let offset = 0;
       const stream = new ReadableStream<Uint8Array>({
         async pull(controller) {
-          await sleep(5);
+          await sleep(slowDelayMs);
           if (offset >= body.length) return controller.close();
           controller.enqueue(body.slice(offset, offset + 16384));
           offset += 16384;

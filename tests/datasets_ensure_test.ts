@@ -68,6 +68,52 @@ Deno.test("synthetic: packed archive matches the lock, downloads from a loopback
   });
 });
 
+Deno.test("two processes downloading synthetic into one data dir: one transfer, both succeed", async () => {
+  await withDir(async (dir) => {
+    await packSyntheticArchive(join(dir, "synthetic.tar.xz"));
+    const bytes = await Deno.readFile(join(dir, "synthetic.tar.xz"));
+    // ~50 pieces 40 ms apart: the transfer takes ~2 s, so the two processes overlap.
+    const server = startFaultServer({ "synthetic.tar.xz": bytes }, { slowDelayMs: 40 });
+    try {
+      const dataDir = join(dir, "data");
+      const spawn = () =>
+        new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-read",
+            "--allow-write",
+            "--allow-net=127.0.0.1",
+            "--allow-env",
+            "--allow-ffi",
+            "--allow-sys",
+            new URL("../main.ts", import.meta.url).pathname,
+            "download",
+            "synthetic",
+            "--data-dir",
+            dataDir,
+            "--mirror",
+            `${server.base}/slow/`,
+            "--quiet",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      const [a, b] = await Promise.all([spawn(), spawn()]);
+      const decode = (x: Uint8Array) => new TextDecoder().decode(x);
+      assert.equal(a.code, 0, decode(a.stderr));
+      assert.equal(b.code, 0, decode(b.stderr));
+      const statuses = [JSON.parse(decode(a.stdout)).status, JSON.parse(decode(b.stdout)).status].sort();
+      assert.deepEqual(statuses, ["downloaded", "present"]);
+      assert.equal(server.requests.length, 1, "the archive was transferred once");
+      const names = [...Deno.readDirSync(dataDir)].map((e) => e.name).sort();
+      assert.deepEqual(names, ["downloads", "synthetic"], "no lock, temp or half-written folder left");
+      assert.deepEqual(await Deno.readFile(join(dataDir, "downloads/synthetic/synthetic.tar.xz")), bytes);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 Deno.test("an archive that verifies but misses images is a LayoutError listing the differences", async () => {
   await withDir(async (dir) => {
     const files = generateSyntheticFiles();

@@ -210,3 +210,31 @@ Deno.test("two concurrent downloads of one target end with one verified file, fe
     assert.equal(await exists(join(dir, `${NAME}.lock`)), false);
   });
 });
+
+Deno.test("a recompressed .gz is accepted when its decompressed content matches the lock's content hash", async () => {
+  await withSetup(async ({ dir }) => {
+    const content = new TextEncoder().encode("IDX content ".repeat(5000));
+    const upstream = new Uint8Array(
+      await new Response(ReadableStream.from([content]).pipeThrough(new CompressionStream("gzip")))
+        .arrayBuffer(),
+    );
+    const recompressed = upstream.slice();
+    recompressed[4] = 0x2a; // a different gzip header mtime: other bytes, same content
+    await Deno.mkdir(join(dir, "m"));
+    await Deno.writeFile(join(dir, "m", "f.gz"), recompressed);
+    const file: LockFile = {
+      name: "f.gz",
+      archive: "gz",
+      mirrors: [],
+      accept: [{ source: "upstream", size: upstream.length, sha256: await sha256(upstream) }],
+      content: { size: content.length, sha256: await sha256(content) },
+    };
+    const result = await downloadVerified(file, join(dir, "out"), { mirrors: [join(dir, "m")] });
+    assert.match(result.matched, /recompressed copy/);
+    const wrongContent = { ...file, content: { size: content.length, sha256: "0".repeat(64) } };
+    await assert.rejects(
+      downloadVerified(wrongContent, join(dir, "out2"), { mirrors: [join(dir, "m")] }),
+      /hash mismatch/,
+    );
+  });
+});
