@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { xz } from "@napi-rs/lzma";
+import { encode as encodePng } from "fast-png";
 import { main } from "../main.ts";
 import { DownloadError } from "../src/datasets/download.ts";
 import { ensureDataset, LayoutError } from "../src/datasets/ensure.ts";
@@ -119,6 +120,10 @@ Deno.test("an archive that verifies but misses images is a LayoutError listing t
     const files = generateSyntheticFiles();
     files.delete("synthetic/disc/train/good/003.png");
     files.delete("synthetic/weave/ground_truth/spot/001_mask.png");
+    files.set(
+      "synthetic/lattice/test/good/000.png",
+      encodePng({ width: 32, height: 32, data: new Uint8Array(32 * 32 * 3), channels: 3, depth: 8 }),
+    );
     const archive = new Uint8Array(await xz.compress(await deterministicTar(files)));
     await Deno.mkdir(join(dir, "mirror"));
     await Deno.writeFile(join(dir, "mirror", "synthetic.tar.xz"), archive);
@@ -138,6 +143,8 @@ Deno.test("an archive that verifies but misses images is a LayoutError listing t
     assert.ok(error instanceof LayoutError, String(error));
     assert.match(error.message, /disc: trainGood 23, expected 24/);
     assert.match(error.message, /weave: masks 7, expected 8/);
+    assert.match(error.message, /lattice: image sizes 32×32, 64×64, expected 64×64/);
+    assert.match(error.message, /lattice: colour types grey, rgb, expected grey/);
     const entries = [...Deno.readDirSync(join(dir, "data"))].map((e) => e.name);
     assert.ok(!entries.includes("synthetic"), "nothing installed under the final name");
     assert.ok(!entries.some((n) => n.includes("extracting")), "temporary folder removed");

@@ -19,7 +19,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic_write.ts";
 import { type DownloadOptions, downloadVerified, type VerifiedFile } from "./download.ts";
 import { extractGzip, extractTarXz, extractZip } from "./extract.ts";
 import { withFileLock } from "./file_lock.ts";
-import { checkCategoriesLayout, checkIdxLayout } from "./layout.ts";
+import { checkCategoriesLayout, checkIdxLayout, type ObservedCategory } from "./layout.ts";
 import { checkLicence } from "./licence.ts";
 import { loadLock, type LockDataset, lockDigest as computeLockDigest, lockEntry } from "./lock.ts";
 import { defaultProgress } from "./progress.ts";
@@ -75,6 +75,8 @@ interface Marker {
   manifestSha256: string;
   generated: boolean;
   createdAt: string;
+  /** Per category: counts, image sizes and colour types read from the headers at extraction. */
+  observed: Record<string, ObservedCategory>;
 }
 
 async function readMarker(datasetDir: string): Promise<Marker | null> {
@@ -99,9 +101,13 @@ function rootOf(datasetDir: string, entry: LockDataset): string {
   return entry.layout.kind === "categories" ? join(datasetDir, entry.layout.root) : datasetDir;
 }
 
-function layoutDifferences(datasetDir: string, entry: LockDataset): Promise<string[]> {
+function layoutDifferences(
+  datasetDir: string,
+  entry: LockDataset,
+  observe?: { headers: boolean; observed: Record<string, ObservedCategory> },
+): Promise<string[]> {
   return entry.layout.kind === "categories"
-    ? checkCategoriesLayout(rootOf(datasetDir, entry), entry.layout)
+    ? checkCategoriesLayout(rootOf(datasetDir, entry), entry.layout, observe)
     : checkIdxLayout(datasetDir, entry.layout);
 }
 
@@ -130,8 +136,15 @@ async function finish(
   await install(tmp, datasetDir);
 }
 
-async function checkedLayout(dir: string, dataset: string, entry: LockDataset, what: string): Promise<void> {
-  const differences = await layoutDifferences(dir, entry);
+/** Full layout check of a new tree (counts, and image sizes and colours from the headers). */
+async function checkedLayout(
+  dir: string,
+  dataset: string,
+  entry: LockDataset,
+  what: string,
+): Promise<Record<string, ObservedCategory>> {
+  const observed: Record<string, ObservedCategory> = {};
+  const differences = await layoutDifferences(dir, entry, { headers: true, observed });
   if (differences.length > 0) {
     throw new LayoutError(
       `${dataset}: ${what} does not match the lock's layout (${
@@ -140,6 +153,7 @@ async function checkedLayout(dir: string, dataset: string, entry: LockDataset, w
         `--mirror, or fix the counts in the lock if the source changed on purpose.`,
     );
   }
+  return observed;
 }
 
 /**
@@ -201,7 +215,7 @@ export async function ensureDataset(
               `'deno task download synthetic --pack DIR' and update datasets.lock.json`,
           );
         }
-        await checkedLayout(tmp, dataset, entry, "the generated tree");
+        const observed = await checkedLayout(tmp, dataset, entry, "the generated tree");
         await finish(tmp, datasetDir, {
           dataset,
           lockDigest: digest,
@@ -209,6 +223,7 @@ export async function ensureDataset(
           manifestSha256,
           generated: true,
           createdAt: new Date().toISOString(),
+          observed,
         }, manifest);
         return result("generated", {}, manifestSha256);
       } finally {
@@ -267,7 +282,7 @@ export async function ensureDataset(
           manifest.set(outName, content.sha256);
         }
       }
-      await checkedLayout(tmp, dataset, entry, "the extracted tree");
+      const observed = await checkedLayout(tmp, dataset, entry, "the extracted tree");
       const manifestSha256 = manifestDigest(manifest);
       if (entry.generator && manifestSha256 !== entry.generator.manifestSha256) {
         throw new LayoutError(
@@ -282,6 +297,7 @@ export async function ensureDataset(
         manifestSha256,
         generated: false,
         createdAt: new Date().toISOString(),
+        observed,
       }, manifest);
       return result("downloaded", archives, manifestSha256);
     } finally {

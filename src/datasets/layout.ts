@@ -48,34 +48,113 @@ export interface FoundCounts {
   defectTypes: number;
 }
 
-/** Counts one category folder the way the lock describes it. */
-export async function countCategory(categoryDir: string, layout: CategoriesLayout): Promise<FoundCounts> {
+/** What one category holds: counts, and (when headers were read) image sizes and colour types. */
+export interface ObservedCategory extends FoundCounts {
+  /** Distinct `W×H` of train and test images, sorted (empty when headers were not read). */
+  imageSizes: string[];
+  /** Distinct colour types (`grey`, `rgb`, `grey+alpha`, `rgba`, `palette`, `bmp8`, `bmp24`…), sorted. */
+  colours: string[];
+}
+
+const PNG_COLOURS: Record<number, string> = { 0: "grey", 2: "rgb", 3: "palette", 4: "grey+alpha", 6: "rgba" };
+
+/**
+ * Width, height and colour type from a PNG (IHDR) or BMP header, reading only the first bytes; `null`
+ * for other formats or a header too short to tell.
+ */
+export async function readImageHeader(
+  path: string,
+): Promise<{ width: number; height: number; colour: string } | null> {
+  const file = await Deno.open(path, { read: true });
+  const head = new Uint8Array(32);
+  let got = 0;
+  try {
+    while (got < head.length) {
+      const n = await file.read(head.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+  } finally {
+    file.close();
+  }
+  const view = new DataView(head.buffer);
+  if (got >= 26 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) {
+    return {
+      width: view.getUint32(16, false),
+      height: view.getUint32(20, false),
+      colour: PNG_COLOURS[head[25]] ?? `png${head[25]}`,
+    };
+  }
+  if (got >= 30 && head[0] === 0x42 && head[1] === 0x4d) {
+    return {
+      width: view.getInt32(18, true),
+      height: Math.abs(view.getInt32(22, true)),
+      colour: `bmp${view.getUint16(28, true)}`,
+    };
+  }
+  return null;
+}
+
+/** Counts one category folder the way the lock describes it; with `headers`, also sizes and colours. */
+export async function observeCategory(
+  categoryDir: string,
+  layout: CategoriesLayout,
+  headers = false,
+): Promise<ObservedCategory> {
   const exts = layout.imageExtensions;
-  const trainGood = (await listFiles(join(categoryDir, "train", layout.normalFolder), exts)).length;
-  const testGood = (await listFiles(join(categoryDir, "test", layout.normalFolder), exts)).length;
+  const images: string[] = [];
+  const list = async (...parts: string[]) => {
+    const dir = join(categoryDir, ...parts);
+    const names = await listFiles(dir, exts);
+    if (parts[0] !== "ground_truth") images.push(...names.map((n) => join(dir, n)));
+    return names.length;
+  };
+  const trainGood = await list("train", layout.normalFolder);
+  const testGood = await list("test", layout.normalFolder);
   const defectFolders = (await listFolders(join(categoryDir, "test"))).filter((f) =>
     f !== layout.normalFolder
   );
   let testDefect = 0;
-  for (const folder of defectFolders) {
-    testDefect += (await listFiles(join(categoryDir, "test", folder), exts)).length;
-  }
+  for (const folder of defectFolders) testDefect += await list("test", folder);
   let masks = 0;
   for (const folder of await listFolders(join(categoryDir, "ground_truth"))) {
-    masks += (await listFiles(join(categoryDir, "ground_truth", folder), exts)).length;
+    masks += await list("ground_truth", folder);
   }
-  return { trainGood, testGood, testDefect, masks, defectTypes: defectFolders.length };
+  const sizes = new Set<string>();
+  const colours = new Set<string>();
+  if (headers) {
+    for (const path of images) {
+      const header = await readImageHeader(path);
+      sizes.add(header ? `${header.width}×${header.height}` : "unknown");
+      colours.add(header?.colour ?? "unknown");
+    }
+  }
+  return {
+    trainGood,
+    testGood,
+    testDefect,
+    masks,
+    defectTypes: defectFolders.length,
+    imageSizes: [...sizes].sort(),
+    colours: [...colours].sort(),
+  };
 }
 
 /**
  * Differences between the tree at `root` and the lock's category layout; `[]` when everything matches.
+ * With `headers`, image sizes and colour types are read from the file headers and checked where the
+ * lock pins them.
  *
  * @example
  * ```ts
  * const diffs = await checkCategoriesLayout("data/mvtec/mvtec_anomaly_detection", lock.datasets.mvtec.layout);
  * ```
  */
-export async function checkCategoriesLayout(root: string, layout: CategoriesLayout): Promise<string[]> {
+export async function checkCategoriesLayout(
+  root: string,
+  layout: CategoriesLayout,
+  { headers = false, observed }: { headers?: boolean; observed?: Record<string, ObservedCategory> } = {},
+): Promise<string[]> {
   const differences: string[] = [];
   const present = await listFolders(root);
   for (const [category, expected] of Object.entries(layout.categories)) {
@@ -83,10 +162,24 @@ export async function checkCategoriesLayout(root: string, layout: CategoriesLayo
       differences.push(`${category}: folder missing`);
       continue;
     }
-    const found = await countCategory(join(root, category), layout);
-    for (const key of Object.keys(expected) as (keyof FoundCounts)[]) {
+    const found = await observeCategory(join(root, category), layout, headers);
+    if (observed) observed[category] = found;
+    for (const key of ["trainGood", "testGood", "testDefect", "masks", "defectTypes"] as const) {
       if (found[key] !== expected[key]) {
         differences.push(`${category}: ${key} ${found[key]}, expected ${expected[key]}`);
+      }
+    }
+    if (headers && expected.imageSize) {
+      const want = `${expected.imageSize[0]}×${expected.imageSize[1]}`;
+      if (found.imageSizes.join(",") !== want) {
+        differences.push(`${category}: image sizes ${found.imageSizes.join(", ")}, expected ${want}`);
+      }
+    }
+    if (headers && expected.colour) {
+      if (found.colours.join(",") !== expected.colour) {
+        differences.push(
+          `${category}: colour types ${found.colours.join(", ")}, expected ${expected.colour}`,
+        );
       }
     }
   }

@@ -47,6 +47,10 @@ const categoryCountsSchema = z.object({
   testDefect: count,
   masks: count,
   defectTypes: count,
+  /** Width and height of every train/test image, read from the file headers after extraction. */
+  imageSize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+  /** Colour type of every train/test image as the header says (`grey`, `rgb`, `bmp24`, …). */
+  colour: z.string().min(1).optional(),
 });
 
 const categoriesLayoutSchema = z.object({
@@ -92,7 +96,7 @@ const licenceSchema = z.object({
 
 const datasetSchema = z.object({
   title: z.string().min(1),
-  homepage: z.url(),
+  homepage: z.url().optional(),
   licence: licenceSchema,
   files: z.array(fileSchema),
   layout: z.discriminatedUnion("kind", [categoriesLayoutSchema, idxLayoutSchema]),

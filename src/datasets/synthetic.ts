@@ -208,12 +208,15 @@ export function syntheticCounts(
 ): Record<string, CategoryCounts> {
   const out: Record<string, CategoryCounts> = {};
   for (const category of SYNTHETIC_CATEGORIES) {
+    const def = CATEGORIES.find((c) => c.name === category)!;
     out[category] = {
       trainGood: spec.trainPerCategory,
       testGood: spec.testGoodPerCategory,
       testDefect: 2 * spec.testPerDefect,
       masks: 2 * spec.testPerDefect,
       defectTypes: 2,
+      imageSize: [spec.imageSize, spec.imageSize],
+      colour: def.channels === 1 ? "grey" : "rgb",
     };
   }
   return out;
