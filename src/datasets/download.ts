@@ -100,7 +100,7 @@ export function matchAcceptedCopy(accept: AcceptedCopy[], digests: FileDigests):
 function describeExpected(file: LockFile): string {
   return file.accept.map((c) =>
     [c.sha256 ? `sha256 ${c.sha256}` : "", c.md5 ? `md5 ${c.md5}` : "", c.size ? `${c.size} bytes` : ""]
-      .filter(Boolean).join(", ") + ` (${c.source})`
+      .filter(Boolean).join(", ") + ` [${c.source}]`
   ).join(" or ");
 }
 

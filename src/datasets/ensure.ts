@@ -16,13 +16,13 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic_write.ts";
-import { type DownloadOptions, downloadVerified, type VerifiedFile } from "./download.ts";
+import { DownloadError, type DownloadOptions, downloadVerified, type VerifiedFile } from "./download.ts";
 import { extractGzip, extractTarXz, extractZip } from "./extract.ts";
 import { withFileLock } from "./file_lock.ts";
 import { checkCategoriesLayout, checkIdxLayout, type ObservedCategory } from "./layout.ts";
 import { checkLicence } from "./licence.ts";
 import { loadLock, type LockDataset, lockDigest as computeLockDigest, lockEntry } from "./lock.ts";
-import { defaultProgress } from "./progress.ts";
+import { defaultProgress, writeStderrLine } from "./progress.ts";
 import { DEFAULT_SYNTHETIC_SPEC, manifestDigest, manifestText, writeSyntheticTree } from "./synthetic.ts";
 
 /** Options of {@linkcode ensureDataset}. */
@@ -144,6 +144,15 @@ async function checkedLayout(
   what: string,
 ): Promise<Record<string, ObservedCategory>> {
   const observed: Record<string, ObservedCategory> = {};
+  if (entry.layout.kind === "categories" && !(await exists(join(dir, entry.layout.root)))) {
+    const top = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    throw new LayoutError(
+      `${dataset}: ${what} has no folder ${entry.layout.root}/ at its top (found: ${
+        top.join(", ") || "nothing"
+      }); ` +
+        `a differently packed mirror? Set layout.root in the lock if this is intended.`,
+    );
+  }
   const differences = await layoutDifferences(dir, entry, { headers: true, observed });
   if (differences.length > 0) {
     throw new LayoutError(
@@ -244,11 +253,26 @@ export async function ensureDataset(
       mirrors,
       offline: options.offline,
       progress: options.download?.progress ?? defaultProgress(options.quiet),
-      log: options.download?.log ?? (options.quiet ? undefined : (line) => console.error(line)),
+      log: options.download?.log ?? (options.quiet ? undefined : writeStderrLine),
     };
+    // Try every file before failing, so one error lists everything that is missing.
     const verified: VerifiedFile[] = [];
+    const failed: DownloadError[] = [];
     for (const file of entry.files) {
-      verified.push(await downloadVerified(file, downloadsDir, downloadOptions));
+      try {
+        verified.push(await downloadVerified(file, downloadsDir, downloadOptions));
+      } catch (error) {
+        if (!(error instanceof DownloadError)) throw error;
+        failed.push(error);
+      }
+    }
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) {
+      throw new DownloadError(
+        `${dataset}: ${failed.length} of ${entry.files.length} files could not be fetched\n` +
+          failed.map((e) => e.message).join("\n"),
+        failed.flatMap((e) => e.failures),
+      );
     }
     const archives = Object.fromEntries(verified.map((v) => [v.name, v.sha256]));
 

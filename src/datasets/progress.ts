@@ -43,6 +43,11 @@ function writeStderr(text: string): void {
   Deno.stderr.writeSync(encoder.encode(text));
 }
 
+/** Writes one line to stderr, first clearing a progress bar drawn on the current terminal line. */
+export function writeStderrLine(line: string): void {
+  writeStderr(Deno.stderr.isTerminal() ? `\r\x1b[2K${line}\n` : `${line}\n`);
+}
+
 /** A bar redrawn in place at most 10 times a second. */
 export class TerminalProgress implements ProgressSink {
   #name = "";
