@@ -102,6 +102,13 @@ Deno.test("PNG (grey and RGB), TIFF and BMP files decode from disk; a truncated 
       decodeImage(join(dir, "cut.png")),
       (e: Error) => e instanceof ImageDecodeError && e.message.includes(join(dir, "cut.png")),
     );
+    const corrupt = new Uint8Array(png);
+    for (let i = Math.floor(png.length / 2); i < Math.floor(png.length / 2) + 64; i++) corrupt[i] ^= 0x5a;
+    await Deno.writeFile(join(dir, "corrupt.png"), corrupt);
+    await assert.rejects(
+      decodeImage(join(dir, "corrupt.png")),
+      (e: Error) => e instanceof ImageDecodeError && e.message.includes(join(dir, "corrupt.png")),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

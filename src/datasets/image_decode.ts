@@ -81,7 +81,9 @@ export function isBmpPath(path: string): boolean {
 export async function decodeImage(path: string): Promise<RawImage> {
   if (isBmpPath(path)) return decodeBmp(await Deno.readFile(path), path);
   try {
-    const { data, info } = await sharp(path, { failOn: "warning" }).raw({ depth: "uchar" }).toBuffer({
+    // `error` rejects truncated and corrupt pixel data but not harmless libpng warnings (e.g. sRGB
+    // profile notes), which the default `warning` would turn into failures.
+    const { data, info } = await sharp(path, { failOn: "error" }).raw({ depth: "uchar" }).toBuffer({
       resolveWithObject: true,
     });
     return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data) };
