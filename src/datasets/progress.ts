@@ -81,7 +81,7 @@ export class TerminalProgress implements ProgressSink {
     if (this.#total) {
       const filled = Math.min(this.#width, Math.round((done / this.#total) * this.#width));
       bar = `[${"#".repeat(filled)}${"-".repeat(this.#width - filled)}] `;
-      eta = ` ETA ${formatSeconds((this.#total - done) / Math.max(rate, 1))}`;
+      eta = ` ETA ${formatSeconds(rate > 0 ? (this.#total - done) / rate : Infinity)}`;
     }
     const of = this.#total ? `/${formatBytes(this.#total)}` : "";
     writeStderr(`\r\x1b[2K${this.#name} ${bar}${formatBytes(done)}${of} ${formatBytes(rate)}/s${eta}`);
