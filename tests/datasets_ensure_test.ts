@@ -229,6 +229,7 @@ Deno.test("download command: unknown dataset is a usage error; synthetic works o
     try {
       assert.equal(await main(["download", "imagenet"]), 2);
       assert.equal(await main(["download", "synthetic", "--data-dir", dataDir, "--quiet"]), 0);
+      assert.equal(await main(["download", "mnist", "--pack", dataDir]), 2);
     } finally {
       console.log = original;
       console.error = originalError;
