@@ -48,6 +48,15 @@ export const command: Command = {
     if (flags.pack !== undefined && dataset !== "synthetic") {
       throw new UsageError("download: --pack works only for synthetic");
     }
+    // Pack first: when the generator's output changed, these digests are what to pin in the lock.
+    if (typeof flags.pack === "string") {
+      const { packSyntheticArchive } = await import("../datasets/synthetic.ts");
+      const packed = await packSyntheticArchive(join(flags.pack, "synthetic.tar.xz"));
+      console.error(
+        `packed ${join(flags.pack, "synthetic.tar.xz")}: ${packed.size} bytes, sha256 ${packed.sha256}, ` +
+          `manifest sha256 ${packed.manifestSha256}`,
+      );
+    }
     const { ensureDataset } = await import("../datasets/ensure.ts");
     const mirrors = (flags.mirror as string[] | undefined) ?? [];
     const result = await ensureDataset(dataset as Dataset, {
@@ -58,14 +67,6 @@ export const command: Command = {
       acceptLicense: flags["accept-license"] === true,
       quiet: flags.quiet === true,
     });
-    if (typeof flags.pack === "string") {
-      const { packSyntheticArchive } = await import("../datasets/synthetic.ts");
-      const packed = await packSyntheticArchive(join(flags.pack, "synthetic.tar.xz"));
-      console.error(
-        `packed ${join(flags.pack, "synthetic.tar.xz")}: ${packed.size} bytes, sha256 ${packed.sha256}, ` +
-          `manifest sha256 ${packed.manifestSha256}`,
-      );
-    }
     console.log(JSON.stringify(result, null, 2));
     return 0;
   },
