@@ -50,6 +50,8 @@ export interface EnsuredDataset {
   root: string;
   /** Licence name and URL, for run metadata and reports. */
   licence: string;
+  /** Licence caveats to print with results (e.g. BTAD's conflicting statements), when the lock has any. */
+  licenceNotes?: string;
   /** SHA-256 of the lock entry used. */
   lockDigest: string;
   /** Archive file name → SHA-256 (for `synthetic` generated locally: `{}`). */
@@ -193,6 +195,7 @@ export async function ensureDataset(
     dataset,
     root: rootOf(datasetDir, entry),
     licence,
+    licenceNotes: entry.licence.notes,
     lockDigest: digest,
     archiveDigests: archives,
     manifestSha256,
