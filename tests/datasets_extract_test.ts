@@ -111,6 +111,11 @@ for (
       [{ name: "up", type: "symlink", linkname: "." }, { name: "up/x.txt", body: "x" }],
       /below the symlink up/,
     ],
+    [
+      "a file written over an inner symlink",
+      [{ name: "f", type: "symlink", linkname: "g" }, { name: "f", body: "x" }],
+      /through the symlink of the same name/,
+    ],
   ] as [string, TarEntry[], RegExp][]
 ) {
   Deno.test(`tar.xz with ${what} is refused with a clear error`, async () => {

@@ -68,6 +68,10 @@ class ExtractTarget {
         throw this.#refuse(name, `lies below the symlink ${parts.slice(0, i).join("/")}`);
       }
     }
+    // Writing to a path that is already a symlink would follow it.
+    if (this.#symlinks.has(rel)) {
+      throw this.#refuse(name, "would be written through the symlink of the same name");
+    }
     return rel;
   }
 
