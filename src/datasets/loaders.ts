@@ -142,6 +142,7 @@ async function cachedImage(
   path: string,
   pre: PreprocessOptions,
 ): Promise<Uint8Array> {
+  if (!cache.dir) return await preprocessImage(await decodeImage(path), pre.resize, pre.crop);
   const key = PreprocessCache.key(await cache.sourceDigest(path), {
     kind: "image",
     resize: pre.resize,
@@ -157,6 +158,7 @@ async function cachedImage(
 
 async function cachedMask(cache: PreprocessCache, path: string, pre: PreprocessOptions): Promise<Uint8Array> {
   const mode = pre.maskResize ?? "bilinearAnyPositive";
+  if (!cache.dir) return await preprocessMask(await decodeImage(path), pre.resize, pre.crop, mode);
   const key = PreprocessCache.key(await cache.sourceDigest(path), {
     kind: "mask",
     resize: pre.resize,
