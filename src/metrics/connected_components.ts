@@ -28,71 +28,66 @@ export interface RegionLabels {
  * ```
  */
 export function labelRegions8(
-  mask: ArrayLike<number>,
+  mask: Uint8Array,
   width: number,
   height: number,
   labels: Int32Array = new Int32Array(width * height),
 ): RegionLabels {
   const n = width * height;
   if (labels.length < n) throw new RangeError("labelRegions8: labels buffer is smaller than the mask");
-  const parent: number[] = [0];
+  labels.fill(0, 0, n);
+  // Union-find over provisional labels; the smaller label is always the root, so the final numbering
+  // follows the scan order of each region's first pixel.
+  let parent = new Int32Array(64);
+  let next = 1;
   const find = (a: number): number => {
     let root = a;
     while (parent[root] !== root) root = parent[root];
     while (parent[a] !== root) {
-      const next = parent[a];
+      const up = parent[a];
       parent[a] = root;
-      a = next;
+      a = up;
     }
     return root;
   };
   const union = (a: number, b: number): number => {
     const ra = find(a), rb = find(b);
-    if (ra === rb) return ra;
-    // Keep the smaller provisional label as root, so numbering follows scan order.
-    if (ra < rb) {
-      parent[rb] = ra;
-      return ra;
-    }
-    parent[ra] = rb;
-    return rb;
+    if (ra < rb) parent[rb] = ra;
+    else if (rb < ra) parent[ra] = rb;
+    return ra < rb ? ra : rb;
   };
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       const p = row + x;
-      if (mask[p] === 0) {
-        labels[p] = 0;
-        continue;
-      }
+      if (mask[p] === 0) continue;
       // Neighbours already visited: west, north-west, north, north-east.
-      let label = 0;
-      if (x > 0 && labels[p - 1] !== 0) label = labels[p - 1];
+      let label = x > 0 ? labels[p - 1] : 0;
       if (y > 0) {
         const up = p - width;
-        if (x > 0 && labels[up - 1] !== 0) {
-          label = label === 0 ? labels[up - 1] : union(label, labels[up - 1]);
-        }
-        if (labels[up] !== 0) label = label === 0 ? labels[up] : union(label, labels[up]);
-        if (x + 1 < width && labels[up + 1] !== 0) {
-          label = label === 0 ? labels[up + 1] : union(label, labels[up + 1]);
-        }
+        const nw = x > 0 ? labels[up - 1] : 0, north = labels[up], ne = x + 1 < width ? labels[up + 1] : 0;
+        if (nw !== 0) label = label === 0 ? nw : union(label, nw);
+        if (north !== 0) label = label === 0 ? north : union(label, north);
+        if (ne !== 0) label = label === 0 ? ne : union(label, ne);
       }
       if (label === 0) {
-        label = parent.length;
-        parent.push(label);
+        if (next === parent.length) {
+          const grown = new Int32Array(parent.length * 2);
+          grown.set(parent);
+          parent = grown;
+        }
+        label = next;
+        parent[next] = next;
+        next++;
       }
       labels[p] = label;
     }
   }
   // Compact the provisional labels to 1..count in order of first appearance.
-  const compact = new Int32Array(parent.length);
+  const compact = new Int32Array(next);
   let count = 0;
-  for (let k = 1; k < parent.length; k++) {
-    const root = find(k);
-    if (root === k) compact[k] = ++count;
-  }
-  for (let k = 1; k < parent.length; k++) compact[k] = compact[find(k)];
+  for (let k = 1; k < next; k++) if (find(k) === k) compact[k] = ++count;
+  for (let k = 1; k < next; k++) compact[k] = compact[find(k)];
   const sizes = new Float64Array(count + 1);
   for (let p = 0; p < n; p++) {
     const l = labels[p];

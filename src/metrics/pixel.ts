@@ -7,14 +7,7 @@
  * @module
  */
 import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
-import {
-  BucketedKeys,
-  BUCKETS,
-  BucketScratch,
-  floatKey,
-  isNonFiniteBits,
-  resolveBucket,
-} from "./score_keys.ts";
+import { BucketedKeys, BUCKETS, BucketScratch, floatKey, resolveBucket } from "./score_keys.ts";
 import { mannWhitneyAuc, tieGroups } from "./roc.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
@@ -58,7 +51,7 @@ function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
     const mask = masks[i].data;
     for (let p = 0; p < bits.length; p++) {
       const u = bits[p];
-      if (isNonFiniteBits(u)) throw nonFiniteScoreError(i, maps[i], p);
+      if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
       const bucket = floatKey(u) >>> 16;
       if (mask[p] === 0) normal.counts[bucket]++;
       else {
@@ -69,20 +62,22 @@ function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
     nTotal += bits.length;
   }
   if (nDefect === 0 || nDefect === nTotal) throw oneClassError(nDefect, nTotal);
-  normal.allocate(0, false);
-  defect.allocate(0, false);
+  normal.plan(0, false);
+  defect.plan(0, false);
   for (let i = 0; i < maps.length; i++) {
     const data = maps[i].data as Float32Array;
     const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
     const mask = masks[i].data;
     for (let p = 0; p < bits.length; p++) {
-      if (mask[p] === 0) normal.push(floatKey(bits[p]));
-      else defect.push(floatKey(bits[p]));
+      const key = floatKey(bits[p]);
+      const pop = mask[p] === 0 ? normal : defect;
+      pop.low[pop.cursor[key >>> 16]++] = key;
     }
   }
   const nNormal = nTotal - nDefect;
   const scratch = new BucketScratch();
-  const [nk, dk] = scratch.outKeys, [nv, dv] = scratch.outValues;
+  const nk = new Uint32Array(BUCKETS), dk = new Uint32Array(BUCKETS);
+  const nv = new Float64Array(BUCKETS), dv = new Float64Array(BUCKETS);
   let twiceU = 0, normalSeen = 0;
   for (let b = BUCKETS - 1; b >= 0; b--) {
     const nN = resolveBucket(normal, b, scratch, nk, nv);

@@ -23,11 +23,10 @@ import {
   BUCKETS,
   BucketScratch,
   floatKey,
-  isNonFiniteBits,
   resolveBucket,
   sortBucketDescending,
 } from "./score_keys.ts";
-import { trapezoidToLimit } from "./trapezoid.ts";
+import { PairwiseStream } from "./trapezoid.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
 /**
@@ -77,107 +76,157 @@ export interface AuProResult {
   scoreDtype: "float32" | "float64";
 }
 
-/** Accumulates curve points (FPR, PRO), one per distinct score, from the highest score down. */
-class ProCurveBuilder {
-  readonly x: Float64Array;
-  readonly y: Float64Array;
-  n = 0;
-  done = false;
-  #okCum = 0;
-  #proCum = 0;
-  readonly #nOk: number;
-  readonly #nOk32: number;
-  readonly #nRegions: number;
-  readonly #limit: number;
-  readonly #mode: FprMode;
-
-  constructor(capacity: number, nOk: number, nRegions: number, limit: number, mode: FprMode) {
-    this.x = new Float64Array(capacity);
-    this.y = new Float64Array(capacity);
-    this.#nOk = nOk;
-    this.#nOk32 = Math.fround(nOk);
-    this.#nRegions = nRegions;
-    this.#limit = limit;
-    this.#mode = mode;
-    this.x[0] = 0; // official: np.concatenate((zero, fprs, one))
-    this.y[0] = 0;
-    this.n = 1;
-  }
-
-  /** Adds one region pixel's PRO weight 1/|region| (summed one at a time, as `np.cumsum` does). */
-  addRegionPixel(weight: number): void {
-    this.#proCum += weight;
-  }
-
-  /** Closes the point of the current distinct score, after `okDelta` more OK pixels and its region pixels. */
-  point(okDelta: number): void {
-    this.#okCum += okDelta;
-    const fpr = fprOf(this.#okCum, this.#nOk, this.#nOk32, this.#mode);
-    const pro = this.#proCum / this.#nRegions;
-    this.x[this.n] = fpr > 1 ? 1 : fpr; // np.clip(..., a_max=1)
-    this.y[this.n] = pro > 1 ? 1 : pro;
-    this.n++;
-    if (fpr > this.#limit) this.done = true;
-  }
-
-  /** Appends the official (1, 1) end point. */
-  finish(): void {
-    this.x[this.n] = 1;
-    this.y[this.n] = 1;
-    this.n++;
-  }
-}
-
-function fprOf(count: number, nOk: number, nOk32: number, mode: FprMode): number {
-  if (mode === "float32") return Math.fround(Math.fround(count) / nOk);
-  if (mode === "float32_numpy1") return Math.fround(Math.fround(count) / nOk32);
-  return count / nOk;
-}
+const FPR_MODE_CODE: Record<FprMode, number> = { float32: 0, float32_numpy1: 1, float64: 2 };
 
 /**
- * Merges the OK pixels (distinct keys, descending, with counts) and the region pixels (one entry per
- * pixel, descending) into curve points, one per distinct key. Returns false once the builder is done.
+ * Consumes curve points in order. The walk runs twice: first `counting` (finds `ins`, the index of the
+ * first point with FPR > limit, as `bisect_right` would, and whether the limit is itself an FPR value),
+ * then streaming, when it sums the trapezoids of the points up to the limit in NumPy's pairwise order,
+ * adds the official interpolation correction and keeps a thinned copy of the curve for the result.
  */
-function mergeDescending(
-  okKeys: ArrayLike<number>,
-  okCounts: ArrayLike<number>,
-  nOk: number,
-  regKeys: ArrayLike<number>,
-  regWeights: ArrayLike<number>,
-  nReg: number,
-  builder: ProCurveBuilder,
-): boolean {
-  let i = 0, j = 0;
-  while (i < nOk || j < nReg) {
-    const t = j >= nReg ? okKeys[i] : i >= nOk ? regKeys[j] : Math.max(okKeys[i], regKeys[j]);
-    let okDelta = 0;
-    if (i < nOk && okKeys[i] === t) okDelta = okCounts[i++];
-    while (j < nReg && regKeys[j] === t) builder.addRegionPixel(regWeights[j++]);
-    builder.point(okDelta);
-    if (builder.done) return false;
+class CurveSink {
+  index = 0;
+  ins = -1;
+  containsLimit = false;
+  area = 0;
+  fpr: Float64Array = new Float64Array(0);
+  pro: Float64Array = new Float64Array(0);
+  readonly #limit: number;
+  readonly #streaming: boolean;
+  readonly #terms: PairwiseStream | null = null;
+  #nTerms = 0;
+  #prevX = 0;
+  #prevY = 0;
+  #nextKeep = 0;
+  #kept = 0;
+  #keepEvery = 1;
+  #kept0 = 0;
+
+  /**
+   * `counted` is the result of the counting walk (absent for that walk itself); `maxPoints` bounds the
+   * returned curve.
+   */
+  constructor(limit: number, counted?: CurveSink, maxPoints = 10000) {
+    this.#limit = limit;
+    this.#streaming = counted !== undefined;
+    if (counted) {
+      this.ins = counted.ins;
+      this.containsLimit = counted.containsLimit;
+      const total = counted.ins >= 0 ? counted.ins + 1 : counted.index; // points through the first past the limit
+      const pointsToLimit = counted.ins >= 0 ? counted.ins : counted.index; // x <= limit
+      this.#nTerms = Math.max(pointsToLimit - 1, 0);
+      this.#terms = new PairwiseStream(this.#nTerms);
+      const kept = Math.max(2, Math.min(total, maxPoints));
+      this.fpr = new Float64Array(kept);
+      this.pro = new Float64Array(kept);
+      this.#keepEvery = (total - 1) / (kept - 1);
+      this.#kept0 = kept;
+    }
   }
-  return true;
+
+  /** Takes point number `index` (FPR x, PRO y); returns false when the walk can stop. */
+  point(x: number, y: number): boolean {
+    const k = this.index++;
+    if (!this.#streaming) {
+      if (x === this.#limit) this.containsLimit = true;
+      if (x > this.#limit) {
+        this.ins = k;
+        return false;
+      }
+      return true;
+    }
+    if (k >= 1 && k <= this.#nTerms) this.#terms!.add(0.5 * (y + this.#prevY) * (x - this.#prevX));
+    while (this.#kept < this.#kept0 && Math.round(this.#nextKeep) === k) {
+      this.fpr[this.#kept] = x;
+      this.pro[this.#kept] = y;
+      this.#kept++;
+      this.#nextKeep = this.#kept * this.#keepEvery;
+    }
+    if (k === this.ins) {
+      let correction = 0;
+      if (!this.containsLimit) {
+        const x0 = this.#prevX, y0 = this.#prevY, limit = this.#limit;
+        const yInterp = y0 + ((y - y0) * (limit - x0) / (x - x0));
+        correction = 0.5 * (yInterp + y0) * (limit - x0);
+      }
+      this.area = this.#terms!.sum() + correction;
+      return false;
+    }
+    this.#prevX = x;
+    this.#prevY = y;
+    return true;
+  }
+
+  /** Ends a walk that never passed the limit (limit 1): the area is the plain trapezoid sum. */
+  end(): void {
+    if (this.#streaming && this.ins < 0) this.area = this.#terms!.sum();
+  }
 }
 
-/** Float32 bit patterns of a map: a view for Float32Array, a float32 copy for float32-exact Float64Array. */
-function float32Bits(map: ScoreMap, scratch: { f32: Float32Array }): Uint32Array {
-  if (map.data instanceof Float32Array) {
-    return new Uint32Array(map.data.buffer, map.data.byteOffset, map.data.length);
+/** Turns cumulative counts into curve points: FPR rounded per mode, PRO = Σ weights / R, both clipped. */
+class CurveWalk {
+  okCum = 0.5 - 0.5; // a double field from the start
+  proCum = 0.5 - 0.5;
+  constructor(
+    readonly nOk: number,
+    readonly nRegions: number,
+    readonly mode: number,
+    readonly sink: CurveSink,
+  ) {}
+
+  /** Emits the official (0, 0) start. */
+  start(): boolean {
+    return this.sink.point(0, 0);
   }
-  if (scratch.f32.length < map.data.length) scratch.f32 = new Float32Array(map.data.length);
-  const f32 = scratch.f32.subarray(0, map.data.length);
-  f32.set(map.data);
-  return new Uint32Array(f32.buffer, 0, map.data.length);
+
+  /**
+   * Merges OK pixels (distinct keys, descending, with counts) and region pixels (one per pixel,
+   * descending) into points, one per distinct key; region weights are added one at a time, as
+   * `np.cumsum` does. Returns false once the sink stops the walk.
+   */
+  merge(
+    okKeys: ArrayLike<number>,
+    okCounts: ArrayLike<number>,
+    nOkKeys: number,
+    regKeys: ArrayLike<number>,
+    regWeights: ArrayLike<number>,
+    nReg: number,
+  ): boolean {
+    const sink = this.sink, mode = this.mode, nOk = this.nOk, nOk32 = Math.fround(nOk);
+    const nRegions = this.nRegions;
+    let okCum = this.okCum, proCum = this.proCum;
+    let i = 0, j = 0, going = true;
+    while (going && (i < nOkKeys || j < nReg)) {
+      const t = j >= nReg ? okKeys[i] : i >= nOkKeys ? regKeys[j] : Math.max(okKeys[i], regKeys[j]);
+      if (i < nOkKeys && okKeys[i] === t) okCum += okCounts[i++];
+      while (j < nReg && regKeys[j] === t) proCum += regWeights[j++];
+      // Official: cumsum in uint32, cast to float32, divided by N_ok (NumPy 2: in float64, rounded to float32).
+      const fpr = mode === 0
+        ? Math.fround(Math.fround(okCum) / nOk)
+        : mode === 1
+        ? Math.fround(Math.fround(okCum) / nOk32)
+        : okCum / nOk;
+      const pro = proCum / nRegions;
+      going = sink.point(fpr > 1 ? 1 : fpr, pro > 1 ? 1 : pro); // np.clip(..., a_max=1)
+    }
+    this.okCum = okCum;
+    this.proCum = proCum;
+    return going;
+  }
+
+  /** Emits the official (1, 1) end point. */
+  finish(): void {
+    if (this.sink.point(1, 1)) this.sink.end();
+  }
 }
 
-/** True when every map can be evaluated on float32 bit patterns without changing any score. */
-function allFloat32(maps: ScoreMap[]): boolean {
-  for (const map of maps) {
-    if (map.data instanceof Float32Array) continue;
-    const d = map.data;
-    for (let i = 0; i < d.length; i++) if (Math.fround(d[i]) !== d[i]) return false;
-  }
-  return true;
+/** A population source for the two walks. */
+interface CurveSource {
+  nOk: number;
+  nRegions: number;
+  /** Runs one walk into `walk` (start, merges, finish). */
+  run(walk: CurveWalk): void;
+  scoreDtype: "float32" | "float64";
 }
 
 /**
@@ -197,153 +246,199 @@ export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions 
   if (!(integrationLimit > 0 && integrationLimit <= 1)) {
     throw new RangeError(`auPro: integration limit must be in (0, 1], got ${integrationLimit}`);
   }
-  if (fprMode !== "float32" && fprMode !== "float32_numpy1" && fprMode !== "float64") {
+  if (!(fprMode in FPR_MODE_CODE)) {
     throw new RangeError(`auPro: fprMode must be float32, float32_numpy1 or float64, got ${fprMode}`);
   }
   checkMapsAndMasks(maps, masks, "auPro");
-  const fast = allFloat32(maps);
-  const { builder, nOk, nRegions } = fast
-    ? buildCurveFloat32(maps, masks, integrationLimit, fprMode)
-    : buildCurveFloat64(maps, masks, integrationLimit, fprMode);
+  let total = 0;
+  for (const m of maps) total += m.data.length;
+  if (total >= 2 ** 32) {
+    throw new RangeError(
+      `auPro: ${total} pixels; at most 2³² − 1 are supported (as the official uint32 cumsum)`,
+    );
+  }
+  const mode = FPR_MODE_CODE[fprMode];
+  const source = allFloat32(maps)
+    ? float32Source(maps, masks, integrationLimit, mode)
+    : float64Source(maps, masks);
+  const { nOk, nRegions } = source;
   const warnings: string[] = [];
   const degenerate = nOk === 0 || nRegions === 0;
-  let x: Float64Array, y: Float64Array, n: number;
+  let sink: CurveSink;
   if (degenerate) {
     // Official: every real point has a NaN FPR or PRO and `trapezoid` drops it, leaving (0, 0)–(1, 1).
-    x = new Float64Array([0, 1]);
-    y = new Float64Array([0, 1]);
-    n = 2;
+    const counting = new CurveSink(integrationLimit);
+    counting.point(0, 0) && counting.point(1, 1);
+    sink = new CurveSink(integrationLimit, counting, maxCurvePoints);
+    if (sink.point(0, 0) && sink.point(1, 1)) sink.end();
     const why = nRegions === 0 ? "no defect region in any mask" : "no normal (mask 0) pixel in any image";
     warnings.push(
-      `AU-PRO is degenerate: ${why} (regions ${nRegions}, OK pixels ${nOk}); reporting the official code's value limit/2 = ${
-        integrationLimit / 2
-      }, which measures nothing`,
+      `AU-PRO is degenerate: ${why} (regions ${nRegions}, OK pixels ${nOk}); reporting the official code's value ` +
+        `limit/2 = ${integrationLimit / 2}, which measures nothing`,
     );
   } else {
-    if (!builder!.done) builder!.finish();
-    x = builder!.x;
-    y = builder!.y;
-    n = builder!.n;
+    const counting = new CurveSink(integrationLimit);
+    source.run(new CurveWalk(nOk, nRegions, mode, counting));
+    sink = new CurveSink(integrationLimit, counting, maxCurvePoints);
+    source.run(new CurveWalk(nOk, nRegions, mode, sink));
   }
-  const { area } = trapezoidToLimit(x, y, n, integrationLimit);
   return {
-    auPro: area / integrationLimit,
+    auPro: sink.area / integrationLimit,
     integrationLimit,
     fprMode,
     nRegions,
     nOkPixels: nOk,
     degenerate,
     warnings,
-    curve: thinCurve(x, y, n, maxCurvePoints),
-    nCurvePoints: n,
-    scoreDtype: fast ? "float32" : "float64",
+    curve: { fpr: sink.fpr, pro: sink.pro },
+    nCurvePoints: sink.ins >= 0 ? sink.ins + 1 : sink.index,
+    scoreDtype: source.scoreDtype,
   };
 }
 
-function thinCurve(x: Float64Array, y: Float64Array, n: number, max: number) {
-  if (n <= max || max < 2) return { fpr: x.slice(0, n), pro: y.slice(0, n) };
-  const fpr = new Float64Array(max), pro = new Float64Array(max);
-  for (let i = 0; i < max; i++) {
-    const k = Math.round(i * (n - 1) / (max - 1));
-    fpr[i] = x[k];
-    pro[i] = y[k];
+/** Float32 bit patterns of a map: a view for Float32Array, a float32 copy for float32-exact Float64Array. */
+function float32Bits(map: ScoreMap, scratch: { f32: Float32Array }): Uint32Array {
+  if (map.data instanceof Float32Array) {
+    return new Uint32Array(map.data.buffer, map.data.byteOffset, map.data.length);
   }
-  return { fpr, pro };
+  if (scratch.f32.length < map.data.length) scratch.f32 = new Float32Array(map.data.length);
+  const f32 = scratch.f32.subarray(0, map.data.length);
+  f32.set(map.data);
+  return new Uint32Array(f32.buffer, 0, map.data.length);
 }
 
-interface CurveBuild {
-  builder: ProCurveBuilder | null;
-  nOk: number;
-  nRegions: number;
+/** True when every map can be evaluated on float32 bit patterns without changing any score. */
+function allFloat32(maps: ScoreMap[]): boolean {
+  for (const map of maps) {
+    if (map.data instanceof Float32Array) continue;
+    const d = map.data;
+    for (let i = 0; i < d.length; i++) if (Math.fround(d[i]) !== d[i] && !Number.isNaN(d[i])) return false;
+  }
+  return true;
 }
 
-/** Fast path: float32 scores, bucketed by bit pattern; resolves only down to the bucket where FPR passes the limit. */
-function buildCurveFloat32(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: FprMode): CurveBuild {
+/**
+ * Fast path: float32 scores bucketed by bit pattern (`score_keys.ts`). Only buckets down to the one in
+ * which the FPR passes the limit are recorded and resolved; nothing below can change the area.
+ */
+function float32Source(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: number): CurveSource {
   const ok = new BucketedKeys();
   const regions = new BucketedKeys();
   const scratch = { f32: new Float32Array(0) };
-  let labelBuffer = new Int32Array(0);
-  const labelsOf = (i: number) => {
-    const { width, height, data } = masks[i];
-    if (labelBuffer.length < width * height) labelBuffer = new Int32Array(width * height);
-    return labelRegions8(data, width, height, labelBuffer);
-  };
-  // Pass 1: validate, count OK and region keys per top-16-bit bucket, count regions.
-  let nOk = 0, nRegions = 0;
+  const regionPixels = new Float64Array(maps.length);
+  // Pass 1: validate, count OK and region keys per top-16-bit bucket.
+  const okCounts = ok.counts, regionCounts = regions.counts;
   for (let i = 0; i < maps.length; i++) {
     const bits = float32Bits(maps[i], scratch);
     const mask = masks[i].data;
-    nRegions += labelsOf(i).count;
-    const okCounts = ok.counts, regionCounts = regions.counts;
+    let inRegions = 0;
     for (let p = 0; p < bits.length; p++) {
       const u = bits[p];
-      if (isNonFiniteBits(u)) throw nonFiniteScoreError(i, maps[i], p);
+      if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
       const bucket = floatKey(u) >>> 16;
-      if (mask[p] === 0) {
-        okCounts[bucket]++;
-        nOk++;
-      } else regionCounts[bucket]++;
+      if (mask[p] === 0) okCounts[bucket]++;
+      else {
+        regionCounts[bucket]++;
+        inRegions++;
+      }
     }
+    regionPixels[i] = inRegions;
   }
-  if (nOk === 0 || nRegions === 0) return { builder: null, nOk, nRegions };
-  // The bucket in which the FPR first exceeds the limit: nothing below it can change the area.
+  let nOk = 0, nRegionPixels = 0;
+  for (let b = 0; b < BUCKETS; b++) nOk += okCounts[b];
+  for (let i = 0; i < maps.length; i++) nRegionPixels += regionPixels[i];
+  // R = 0 exactly when no mask has a defect pixel.
+  if (nOk === 0 || nRegionPixels === 0) {
+    return { nOk, nRegions: countRegions(masks), run() {}, scoreDtype: "float32" };
+  }
   const nOk32 = Math.fround(nOk);
   let lowest = 0;
   for (let b = BUCKETS - 1, cum = 0; b >= 0; b--) {
-    cum += ok.counts[b];
-    if (Math.min(fprOf(cum, nOk, nOk32, mode), 1) > limit) {
+    cum += okCounts[b];
+    const fpr = mode === 0
+      ? Math.fround(Math.fround(cum) / nOk)
+      : mode === 1
+      ? Math.fround(Math.fround(cum) / nOk32)
+      : cum / nOk;
+    if (Math.min(fpr, 1) > limit) {
       lowest = b;
       break;
     }
   }
-  ok.allocate(lowest, false);
-  regions.allocate(lowest, true);
-  // Pass 2: gather the keys of the needed buckets, regions with their weight 1/|region|.
-  const lowestKey = (lowest << 16) >>> 0;
+  ok.plan(lowest, false);
+  regions.plan(lowest, true);
+  // Pass 2: label regions; record OK keys, and region keys with their weight 1/|region|.
+  const okLow = ok.low, okCursor = ok.cursor, okStep = ok.step;
+  const regLow = regions.low, regWeightsAll = regions.weights!, regCursor = regions.cursor;
+  const regStep = regions.step;
+  let labelBuffer = new Int32Array(0);
+  let nRegions = 0;
   for (let i = 0; i < maps.length; i++) {
     const bits = float32Bits(maps[i], scratch);
-    const { labels, sizes } = labelsOf(i);
+    if (regionPixels[i] === 0) {
+      // Branch-free: keys of buckets below `lowest` go to a trash slot whose cursor never advances.
+      for (let p = 0; p < bits.length; p++) {
+        const key = floatKey(bits[p]);
+        const b = key >>> 16;
+        okLow[okCursor[b]] = key;
+        okCursor[b] += okStep[b];
+      }
+      continue;
+    }
+    const { width, height, data: mask } = masks[i];
+    if (labelBuffer.length < width * height) labelBuffer = new Int32Array(width * height);
+    const { labels, sizes, count } = labelRegions8(mask, width, height, labelBuffer);
+    nRegions += count;
     for (let p = 0; p < bits.length; p++) {
       const key = floatKey(bits[p]);
-      if (key < lowestKey) continue;
+      const b = key >>> 16;
       const l = labels[p];
-      if (l === 0) ok.push(key);
-      else regions.pushWeighted(key, 1 / sizes[l]);
+      if (l === 0) {
+        okLow[okCursor[b]] = key;
+        okCursor[b] += okStep[b];
+      } else {
+        const at = regCursor[b];
+        regLow[at] = key;
+        regWeightsAll[at] = 1 / sizes[l];
+        regCursor[b] += regStep[b];
+      }
     }
   }
-  const builder = new ProCurveBuilder(
-    ok.keys.length + regions.keys.length + 2,
+  let largestRegionBucket = 0;
+  for (let b = lowest; b < BUCKETS; b++) {
+    largestRegionBucket = Math.max(largestRegionBucket, regions.size(b));
+  }
+  const buffers = new BucketScratch();
+  const okOutKeys = new Uint32Array(BUCKETS), okOutCounts = new Float64Array(BUCKETS);
+  const regKeys = new Uint32Array(largestRegionBucket), regKeysTmp = new Uint16Array(largestRegionBucket);
+  const regWeights = new Float64Array(largestRegionBucket);
+  const regWeightsTmp = new Float64Array(largestRegionBucket);
+  return {
     nOk,
     nRegions,
-    limit,
-    mode,
-  );
-  const buffers = new BucketScratch();
-  let largestRegionBucket = 0;
-  for (let b = lowest; b < BUCKETS; b++) largestRegionBucket = Math.max(largestRegionBucket, regions.size(b));
-  const regKeys = new Uint32Array(largestRegionBucket), regKeysTmp = new Uint32Array(largestRegionBucket);
-  const regWeights = new Float64Array(largestRegionBucket),
-    regWeightsTmp = new Float64Array(largestRegionBucket);
-  for (let b = BUCKETS - 1; b >= lowest; b--) {
-    const nOkKeys = resolveBucket(ok, b, buffers, buffers.outKeys[0], buffers.outValues[0]);
-    const nRegPixels = sortBucketDescending(regions, b, regKeys, regWeights, regKeysTmp, regWeightsTmp);
-    if (nOkKeys === 0 && nRegPixels === 0) continue;
-    const more = mergeDescending(
-      buffers.outKeys[0],
-      buffers.outValues[0],
-      nOkKeys,
-      regKeys,
-      regWeights,
-      nRegPixels,
-      builder,
-    );
-    if (!more) break;
-  }
-  return { builder, nOk, nRegions };
+    scoreDtype: "float32",
+    run(walk: CurveWalk): void {
+      if (!walk.start()) return;
+      for (let b = BUCKETS - 1; b >= lowest; b--) {
+        const nOkKeys = resolveBucket(ok, b, buffers, okOutKeys, okOutCounts);
+        const nReg = sortBucketDescending(regions, b, regKeys, regWeights, regKeysTmp, regWeightsTmp);
+        if (nOkKeys === 0 && nReg === 0) continue;
+        if (!walk.merge(okOutKeys, okOutCounts, nOkKeys, regKeys, regWeights, nReg)) return;
+      }
+      walk.finish();
+    },
+  };
+}
+
+/** R over all masks (only needed for reporting in degenerate cases). */
+function countRegions(masks: MaskMap[]): number {
+  let total = 0;
+  for (const { width, height, data } of masks) total += labelRegions8(data, width, height).count;
+  return total;
 }
 
 /** General path for float64 scores that float32 cannot hold exactly: sort the scores themselves. */
-function buildCurveFloat64(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: FprMode): CurveBuild {
+function float64Source(maps: ScoreMap[], masks: MaskMap[]): CurveSource {
   let nOk = 0, nRegionPixels = 0, nRegions = 0;
   for (let i = 0; i < maps.length; i++) {
     const data = maps[i].data, mask = masks[i].data;
@@ -371,7 +466,6 @@ function buildCurveFloat64(maps: ScoreMap[], masks: MaskMap[], limit: number, mo
       }
     }
   }
-  if (nOk === 0 || nRegions === 0) return { builder: null, nOk, nRegions };
   okScores.sort();
   // Distinct OK scores, descending, with counts (−0 and +0 compare equal, as in np.diff).
   const okKeys = new Float64Array(nOk), okCounts = new Float64Array(nOk);
@@ -392,7 +486,14 @@ function buildCurveFloat64(maps: ScoreMap[], masks: MaskMap[], limit: number, mo
     regKeys[k] = regScores[order[k]];
     regSorted[k] = regWeights[order[k]];
   }
-  const builder = new ProCurveBuilder(nOkKeys + nRegionPixels + 2, nOk, nRegions, limit, mode);
-  mergeDescending(okKeys, okCounts, nOkKeys, regKeys, regSorted, nRegionPixels, builder);
-  return { builder, nOk, nRegions };
+  return {
+    nOk,
+    nRegions,
+    scoreDtype: "float64",
+    run(walk: CurveWalk): void {
+      if (!walk.start()) return;
+      if (!walk.merge(okKeys, okCounts, nOkKeys, regKeys, regSorted, nRegionPixels)) return;
+      walk.finish();
+    },
+  };
 }

@@ -1,11 +1,12 @@
 /**
  * Ordering ~10⁸ float32 scores without an index argsort (the cost of the official Python code).
  *
- * A float32 score maps to an order-preserving uint32 key (`floatKey`). Keys are counted in 65536 buckets
- * by their top 16 bits, gathered bucket by bucket into one array, and each bucket is resolved into its
- * distinct keys, in descending order, with a count (or a sum of per-pixel weights) per distinct key:
- * by a 65536-bin histogram of the low 16 bits for big buckets, by a small sort for small ones. No
- * permutation is ever built; memory is 4 bytes per gathered key (+ 8 for a weight).
+ * A float32 score maps to an order-preserving uint32 key ({@linkcode floatKey}). A first pass counts keys
+ * per bucket of their top 16 bits. A second pass appends, for the buckets that matter, the low 16 bits of
+ * each key to its bucket's list (2 bytes per pixel; writes stream into a few hundred lists, which caches
+ * handle well). A bucket is then resolved into its distinct keys, in descending order, with their counts
+ * (a 65536-bin histogram for big buckets, a small sort otherwise) — or, for weighted populations, into
+ * its keys sorted descending with one weight per pixel. No permutation is ever built.
  *
  * Internal to `src/metrics`.
  *
@@ -14,66 +15,63 @@
 
 /** Number of top-16-bit buckets. */
 export const BUCKETS = 65536;
-/** Buckets with at least this many keys are resolved by a low-16-bit histogram, smaller ones by sorting. */
+/** Buckets with at least this many keys are counted with a scratch histogram, smaller ones sorted. */
 const HISTOGRAM_MIN = 2048;
 
 /**
  * Order-preserving uint32 key of a float32 bit pattern (`bits` as read through a Uint32Array view):
- * negative floats get all bits flipped, positive ones get the sign bit set. −0 is mapped like +0 so the
- * two tie, as `np.diff(sorted) != 0` treats them. The caller rejects NaN and infinity beforehand.
+ * negative floats get all bits flipped, positive ones only the sign bit. −0 is mapped like +0 so the two
+ * tie, as `np.diff(sorted) != 0` treats them. The caller rejects NaN and infinity beforehand.
  */
 export function floatKey(bits: number): number {
   if (bits === 0x80000000) return 0x80000000;
-  return (bits & 0x80000000) !== 0 ? (~bits) >>> 0 : (bits | 0x80000000) >>> 0;
+  // `bits >> 31` is -1 for negative floats, 0 otherwise.
+  return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
 }
 
-/** True when a float32 bit pattern is NaN or ±infinity (exponent all ones). */
-export function isNonFiniteBits(bits: number): boolean {
-  return (bits & 0x7f800000) === 0x7f800000;
-}
-
-/** One population of keys (e.g. the normal pixels), gathered in bucket order. */
+/**
+ * One population of keys (e.g. the normal pixels). Usage: fill `counts` (pass 1), {@linkcode plan},
+ * record every key (pass 2) with
+ * ```ts
+ * const b = key >>> 16;
+ * pop.low[pop.cursor[b]] = key; // Uint16Array keeps the low 16 bits
+ * pop.cursor[b] += pop.step[b];
+ * ```
+ * (weighted: also `pop.weights[at] = w` at the same position), then resolve buckets.
+ */
 export class BucketedKeys {
-  /** Key counts per bucket (filled by the caller in a first pass). */
-  readonly counts = new Float64Array(BUCKETS);
-  /** `start[b]` = offset of bucket b in `keys` (valid for b ≥ `lowestBucket` after {@linkcode allocate}). */
-  readonly start = new Float64Array(BUCKETS + 1);
-  /** Write cursors per bucket during gathering. */
-  readonly cursor = new Float64Array(BUCKETS);
-  /** Gathered keys, bucket by bucket, ascending bucket order. */
-  keys: Uint32Array = new Uint32Array(0);
-  /** Optional per-key weights, parallel to `keys`. */
+  /** Key counts per bucket, filled by the caller in pass 1 (totals must stay < 2³²). */
+  readonly counts = new Uint32Array(BUCKETS);
+  /** `start[b]` = offset of bucket b in `low`. */
+  readonly start = new Uint32Array(BUCKETS + 1);
+  /** Write cursors during pass 2 (buckets below `lowestBucket` point at a trash slot). */
+  readonly cursor = new Uint32Array(BUCKETS);
+  /** 1 for recorded buckets, 0 below `lowestBucket` (the trash slot's cursor never advances). */
+  readonly step = new Uint8Array(BUCKETS);
+  /** Low 16 bits of the recorded keys, bucket by bucket in ascending bucket order, plus a trash slot. */
+  low: Uint16Array = new Uint16Array(1);
+  /** Per-key weights (weighted populations only), parallel to `low`. */
   weights: Float64Array | null = null;
-  /** Buckets below this are not gathered. */
+  /** Buckets below this are not recorded. */
   lowestBucket = 0;
 
-  /** Allocates storage for buckets ≥ `lowestBucket` (after `counts` is complete). */
-  allocate(lowestBucket: number, withWeights: boolean): void {
+  /** Prepares storage for buckets ≥ `lowestBucket` (after `counts` is complete). */
+  plan(lowestBucket: number, weighted: boolean): void {
     this.lowestBucket = lowestBucket;
     let offset = 0;
     for (let b = 0; b < BUCKETS; b++) {
       this.start[b] = offset;
       this.cursor[b] = offset;
+      this.step[b] = b >= lowestBucket ? 1 : 0;
       if (b >= lowestBucket) offset += this.counts[b];
     }
     this.start[BUCKETS] = offset;
-    this.keys = new Uint32Array(offset);
-    this.weights = withWeights ? new Float64Array(offset) : null;
+    for (let b = 0; b < lowestBucket; b++) this.cursor[b] = offset;
+    this.low = new Uint16Array(offset + 1);
+    this.weights = weighted ? new Float64Array(offset + 1) : null;
   }
 
-  /** Adds a key (its bucket must be ≥ `lowestBucket`). */
-  push(key: number): void {
-    this.keys[this.cursor[key >>> 16]++] = key;
-  }
-
-  /** Adds a key with a weight. */
-  pushWeighted(key: number, weight: number): void {
-    const at = this.cursor[key >>> 16]++;
-    this.keys[at] = key;
-    this.weights![at] = weight;
-  }
-
-  /** Number of keys in bucket b. */
+  /** Number of recorded keys in bucket b. */
   size(b: number): number {
     return b >= this.lowestBucket ? this.start[b + 1] - this.start[b] : 0;
   }
@@ -81,75 +79,50 @@ export class BucketedKeys {
 
 /** Reusable buffers for {@linkcode resolveBucket}. */
 export class BucketScratch {
-  readonly histogram = new Float64Array(BUCKETS);
-  readonly sortKeys = new Uint32Array(HISTOGRAM_MIN);
-  readonly sortIndex = new Uint32Array(HISTOGRAM_MIN);
-  readonly outKeys: Uint32Array[] = [new Uint32Array(BUCKETS), new Uint32Array(BUCKETS)];
-  readonly outValues: Float64Array[] = [new Float64Array(BUCKETS), new Float64Array(BUCKETS)];
+  readonly countHistogram = new Uint32Array(BUCKETS);
+  readonly sortKeys = new Uint16Array(HISTOGRAM_MIN);
 }
 
 /**
- * Resolves bucket `b` of `pop` into its distinct keys in descending order, written to
- * `outKeys[0..n)`, with the number of keys (or, when `pop.weights` is set, the sum of their weights)
- * in `outValues`. Returns n.
+ * Resolves bucket `b` of an unweighted population into its distinct keys in descending order, written
+ * to `outKeys[0..n)` (length ≥ 65536), with their counts in `outCounts`. Returns n. Does not change the
+ * recorded data, so a bucket can be resolved again.
  */
 export function resolveBucket(
   pop: BucketedKeys,
   b: number,
   scratch: BucketScratch,
   outKeys: Uint32Array,
-  outValues: Float64Array,
+  outCounts: Float64Array,
 ): number {
+  const high = (b << 16) >>> 0;
+  let n = 0;
   const size = pop.size(b);
   if (size === 0) return 0;
-  const begin = pop.start[b];
-  const keys = pop.keys;
-  const weights = pop.weights;
-  let n = 0;
+  const begin = pop.start[b], low16 = pop.low;
   if (size >= HISTOGRAM_MIN) {
-    const hist = scratch.histogram;
-    if (weights === null) {
-      for (let i = begin; i < begin + size; i++) hist[keys[i] & 0xffff]++;
-    } else {
-      for (let i = begin; i < begin + size; i++) hist[keys[i] & 0xffff] += weights[i];
-    }
-    const high = (b << 16) >>> 0;
+    const counts = scratch.countHistogram;
+    for (let i = begin; i < begin + size; i++) counts[low16[i]]++;
     for (let low = 0xffff; low >= 0; low--) {
-      const v = hist[low];
-      if (v !== 0) {
+      const c = counts[low];
+      if (c !== 0) {
         outKeys[n] = high + low;
-        outValues[n] = v;
+        outCounts[n] = c;
         n++;
-        hist[low] = 0;
+        counts[low] = 0;
       }
     }
     return n;
   }
-  if (weights === null) {
-    const sorted = scratch.sortKeys.subarray(0, size);
-    sorted.set(keys.subarray(begin, begin + size));
-    sorted.sort();
-    for (let i = size - 1; i >= 0; i--) {
-      const k = sorted[i];
-      if (n > 0 && outKeys[n - 1] === k) outValues[n - 1]++;
-      else {
-        outKeys[n] = k;
-        outValues[n] = 1;
-        n++;
-      }
-    }
-    return n;
-  }
-  const index = scratch.sortIndex.subarray(0, size);
-  for (let i = 0; i < size; i++) index[i] = begin + i;
-  index.sort((p, q) => keys[p] - keys[q] || p - q);
+  const sorted = scratch.sortKeys.subarray(0, size);
+  sorted.set(low16.subarray(begin, begin + size));
+  sorted.sort();
   for (let i = size - 1; i >= 0; i--) {
-    const k = keys[index[i]];
-    const w = weights[index[i]];
-    if (n > 0 && outKeys[n - 1] === k) outValues[n - 1] += w;
+    const k = high + sorted[i];
+    if (n > 0 && outKeys[n - 1] === k) outCounts[n - 1]++;
     else {
       outKeys[n] = k;
-      outValues[n] = w;
+      outCounts[n] = 1;
       n++;
     }
   }
@@ -157,47 +130,50 @@ export function resolveBucket(
 }
 
 /**
- * Sorts the keys of bucket `b` of a weighted population by (key, gather position) descending, writing
- * keys and weights to `outKeys` / `outWeights` (each at least the bucket's size); returns the size.
- * Unlike {@linkcode resolveBucket} this keeps one entry per pixel, so that weights can be summed one at a
- * time in score order as `np.cumsum` does. `tmpKeys` / `tmpWeights` are scratch of the same size.
+ * Sorts the keys of bucket `b` of a weighted population by (key, record position) descending,
+ * writing keys and weights to `outKeys` / `outWeights` (each at least the bucket's size); returns the
+ * size. One entry per pixel, so that weights can be summed one at a time in score order as `np.cumsum`
+ * does. `tmpKeys` / `tmpWeights` are scratch of the same size. Stable LSD radix sort on the low 16 bits.
  */
 export function sortBucketDescending(
   pop: BucketedKeys,
   b: number,
   outKeys: Uint32Array,
   outWeights: Float64Array,
-  tmpKeys: Uint32Array,
+  tmpKeys: Uint16Array,
   tmpWeights: Float64Array,
 ): number {
   const size = pop.size(b);
   if (size === 0) return 0;
   const begin = pop.start[b];
-  const keys = pop.keys, weights = pop.weights!;
-  // Stable LSD radix sort on the low 16 bits (two 8-bit digits): ascending key, gather order within ties.
+  const src = pop.low.subarray(begin, begin + size), srcW = pop.weights!.subarray(begin, begin + size);
+  // Stable counting sorts: by the low byte into tmp, then by the high byte into out.
   const count = new Uint32Array(256);
-  let srcK: Uint32Array = keys.subarray(begin, begin + size),
-    srcW: Float64Array = weights.subarray(begin, begin + size);
-  let dstK = tmpKeys, dstW = tmpWeights;
-  for (let shift = 0; shift < 16; shift += 8) {
-    count.fill(0);
-    for (let i = 0; i < size; i++) count[(srcK[i] >>> shift) & 0xff]++;
-    for (let d = 0, sum = 0; d < 256; d++) {
-      const c = count[d];
-      count[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < size; i++) {
-      const at = count[(srcK[i] >>> shift) & 0xff]++;
-      dstK[at] = srcK[i];
-      dstW[at] = srcW[i];
-    }
-    srcK = dstK;
-    srcW = dstW;
-    dstK = outKeys;
-    dstW = outWeights;
+  for (let i = 0; i < size; i++) count[src[i] & 0xff]++;
+  for (let d = 0, sum = 0; d < 256; d++) {
+    const c = count[d];
+    count[d] = sum;
+    sum += c;
   }
-  // Pass 1 wrote tmp, pass 2 wrote out (ascending); reverse out in place to descending.
+  for (let i = 0; i < size; i++) {
+    const at = count[src[i] & 0xff]++;
+    tmpKeys[at] = src[i];
+    tmpWeights[at] = srcW[i];
+  }
+  count.fill(0);
+  for (let i = 0; i < size; i++) count[tmpKeys[i] >>> 8]++;
+  for (let d = 0, sum = 0; d < 256; d++) {
+    const c = count[d];
+    count[d] = sum;
+    sum += c;
+  }
+  const high = (b << 16) >>> 0;
+  for (let i = 0; i < size; i++) {
+    const at = count[tmpKeys[i] >>> 8]++;
+    outKeys[at] = high + tmpKeys[i];
+    outWeights[at] = tmpWeights[i];
+  }
+  // Ascending in `out`; reverse in place to descending.
   for (let i = 0, j = size - 1; i < j; i++, j--) {
     const k = outKeys[i];
     outKeys[i] = outKeys[j];

@@ -106,3 +106,77 @@ export function trapezoidToLimit(
   const sum = pairwiseSum(ins - 1 > 0 ? ins - 1 : 0, (i) => 0.5 * (fy[i + 1] + fy[i]) * (fx[i + 1] - fx[i]));
   return { area: sum + correction, droppedNonFinite: dropped };
 }
+
+/**
+ * {@linkcode pairwiseSum} for terms that arrive one at a time, when their number `n` is known in advance:
+ * the leaves of NumPy's pairwise tree (blocks of ≤ 128 terms) are summed as the terms stream in, and the
+ * leaf sums are combined along the same tree at the end. Memory: one number per leaf (~n/64).
+ */
+export class PairwiseStream {
+  readonly #leaves: number[] = [];
+  readonly #leafSums: number[] = [];
+  readonly #n: number;
+  #leaf = 0;
+  #pos = 0;
+  #acc = [0, 0, 0, 0, 0, 0, 0, 0];
+  #res = 0;
+  #added = 0;
+
+  /** Prepares for exactly `n` terms. */
+  constructor(n: number) {
+    this.#n = n;
+    const split = (m: number): void => {
+      if (m <= 128) {
+        this.#leaves.push(m);
+        return;
+      }
+      let m2 = Math.floor(m / 2);
+      m2 -= m2 % 8;
+      split(m2);
+      split(m - m2);
+    };
+    if (n > 0) split(n);
+  }
+
+  /** Adds the next term. */
+  add(term: number): void {
+    const len = this.#leaves[this.#leaf];
+    const k = this.#pos++;
+    if (len < 8) this.#res += term;
+    else if (k < 8) this.#acc[k] = term;
+    else if (k < len - (len % 8)) this.#acc[k % 8] += term;
+    else {
+      if (k === len - (len % 8)) this.#res = this.#combine();
+      this.#res += term;
+    }
+    if (this.#pos === len) {
+      if (len >= 8 && len % 8 === 0) this.#res = this.#combine();
+      this.#leafSums.push(this.#res);
+      this.#res = 0;
+      this.#pos = 0;
+      this.#leaf++;
+    }
+    this.#added++;
+  }
+
+  #combine(): number {
+    const r = this.#acc;
+    return ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+  }
+
+  /** The pairwise sum of all `n` terms (throws if fewer or more were added). */
+  sum(): number {
+    if (this.#added !== this.#n) {
+      throw new Error(`PairwiseStream: expected ${this.#n} terms, got ${this.#added}`);
+    }
+    let next = 0;
+    const combine = (m: number): number => {
+      if (m <= 128) return this.#leafSums[next++];
+      let m2 = Math.floor(m / 2);
+      m2 -= m2 % 8;
+      const left = combine(m2);
+      return left + combine(m - m2);
+    };
+    return this.#n > 0 ? combine(this.#n) : 0;
+  }
+}
