@@ -25,5 +25,5 @@ export { auPro } from "./pro.ts";
 export type { AuProOptions, AuProResult, FprMode } from "./pro.ts";
 export { labelRegions8 } from "./connected_components.ts";
 export type { RegionLabels } from "./connected_components.ts";
-export { pairwiseSum, trapezoidToLimit } from "./trapezoid.ts";
+export { PairwiseStream, pairwiseSum, trapezoidToLimit } from "./trapezoid.ts";
 export type { TrapezoidResult } from "./trapezoid.ts";
