@@ -4,8 +4,8 @@
  * needs 15–18 s and 4.3 GB).
  *
  * - `deno task bench` runs it as a `deno bench` case (and a pixel AUROC case) at that size.
- * - `deno run --v8-flags=--max-old-space-size=4096 benchmarks/au_pro_bench.ts [IMAGES] [SIZE]` prints
- *   seconds and peak resident memory (RSS, sampled every 10 ms) as one line of JSON.
+ * - `deno run benchmarks/au_pro_bench.ts [IMAGES] [SIZE]` (script mode) prints seconds and resident memory
+ *   as one line of JSON; run it under `/usr/bin/time -v` for the process's peak RSS.
  *
  * @module
  */
@@ -61,22 +61,18 @@ export function syntheticSet(images: number, size: number, seed = 1): { maps: Sc
 
 const IMAGES = 100, SIZE = 1024;
 
-if (import.meta.main && !("bench" in Deno && Deno.args.includes("--bench-only"))) {
-  const images = Number(Deno.args[0] ?? IMAGES), size = Number(Deno.args[1] ?? SIZE);
+/** Measures one call in the current process: seconds, and RSS before/after (peak sampled right after). */
+function measure(images: number, size: number) {
   const set = syntheticSet(images, size);
-  let peak = Deno.memoryUsage().rss;
-  const sampler = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 10);
   const rssBefore = Deno.memoryUsage().rss;
   const t0 = performance.now();
   const result = auPro(set.maps, set.masks);
   const seconds = (performance.now() - t0) / 1000;
-  // The sampler cannot run while auPro blocks the thread; sample once more right after.
-  peak = Math.max(peak, Deno.memoryUsage().rss);
+  const rssAfter = Deno.memoryUsage().rss;
   const t1 = performance.now();
   const pix = pixelAuroc(set.maps, set.masks);
   const pixSeconds = (performance.now() - t1) / 1000;
-  clearInterval(sampler);
-  console.log(JSON.stringify({
+  return {
     images,
     size,
     pixels: images * size * size,
@@ -85,10 +81,46 @@ if (import.meta.main && !("bench" in Deno && Deno.args.includes("--bench-only"))
     n_ok_pixels: result.nOkPixels,
     curve_points: result.nCurvePoints,
     au_pro_seconds: seconds,
-    rss_before_mb: Math.round(rssBefore / 2 ** 20),
-    rss_peak_after_au_pro_mb: Math.round(peak / 2 ** 20),
+    rss_before_au_pro_mb: Math.round(rssBefore / 2 ** 20),
+    rss_after_au_pro_mb: Math.round(rssAfter / 2 ** 20),
     pixel_auroc: pix,
     pixel_auroc_seconds: pixSeconds,
     rss_end_mb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
-  }));
+  };
+}
+
+if (import.meta.main) {
+  // Script mode. For the true peak, run under `/usr/bin/time -v` (maximum resident set size).
+  const images = Number(Deno.args[0] ?? IMAGES), size = Number(Deno.args[1] ?? SIZE);
+  console.log(JSON.stringify(measure(images, size)));
+} else {
+  let cached: { maps: ScoreMap[]; masks: MaskMap[] } | undefined;
+  const data = () => (cached ??= syntheticSet(IMAGES, SIZE));
+  console.log(
+    `au_pro_bench: ${IMAGES} maps × ${SIZE}×${SIZE} float32 = ${IMAGES * SIZE * SIZE} pixels (${
+      (IMAGES * SIZE * SIZE * 4 / 2 ** 20).toFixed(0)
+    } MiB of scores), half with defects`,
+  );
+  Deno.bench({
+    name: `auPro, ${IMAGES}×${SIZE}² float32, limit 0.3`,
+    n: 3,
+    warmup: 1,
+    fn(b) {
+      const { maps, masks } = data();
+      b.start();
+      auPro(maps, masks);
+      b.end();
+    },
+  });
+  Deno.bench({
+    name: `pixelAuroc, ${IMAGES}×${SIZE}² float32`,
+    n: 3,
+    warmup: 1,
+    fn(b) {
+      const { maps, masks } = data();
+      b.start();
+      pixelAuroc(maps, masks);
+      b.end();
+    },
+  });
 }

@@ -88,13 +88,13 @@ export async function readTiffMap(bytes: Uint8Array, name: string): Promise<Scor
     throw new Error(`${name}: cannot decode TIFF (${error instanceof Error ? error.message : error})`);
   }
   if ((meta.pages ?? 1) > 1) throw new Error(`${name}: TIFF has ${meta.pages} pages; expected one 2-D map`);
-  if (meta.channels !== 1) {
-    throw new Error(`${name}: TIFF has ${meta.channels} channels; expected 1 (one score per pixel)`);
-  }
   if (meta.depth !== "float" && meta.depth !== "double") {
     throw new Error(
       `${name}: TIFF samples are '${meta.depth}'; expected 32-bit float (as the official MVTec AD evaluation) or 64-bit float`,
     );
+  }
+  if (meta.channels !== 1) {
+    throw new Error(`${name}: TIFF has ${meta.channels} channels; expected 1 (one score per pixel)`);
   }
   const depth = meta.depth;
   // sharp widens one-channel images to three identical channels; take the first, values untouched.

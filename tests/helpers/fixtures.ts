@@ -41,7 +41,7 @@ export interface FixtureImage {
   defect: string;
   stem: string;
   map: Float32Array;
-  mask: Uint8Array | null;
+  mask?: Uint8Array | null;
   format?: "tiff" | "npy";
 }
 
