@@ -7,7 +7,7 @@
  * @module
  */
 import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
-import { BucketedKeys, BUCKETS, BucketScratch, floatKey, resolveBucket } from "./score_keys.ts";
+import { BucketedKeys, BUCKETS, BucketScratch, floatKeyInt32, resolveBucket } from "./score_keys.ts";
 import { mannWhitneyAuc, tieGroups } from "./roc.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
@@ -47,12 +47,12 @@ function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
   let nDefect = 0, nTotal = 0;
   for (let i = 0; i < maps.length; i++) {
     const data = maps[i].data as Float32Array;
-    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
     const mask = masks[i].data;
     for (let p = 0; p < bits.length; p++) {
       const u = bits[p];
       if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
-      const bucket = floatKey(u) >>> 16;
+      const bucket = floatKeyInt32(u) >>> 16;
       if (mask[p] === 0) normal.counts[bucket]++;
       else {
         defect.counts[bucket]++;
@@ -66,10 +66,10 @@ function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
   defect.plan(0, false);
   for (let i = 0; i < maps.length; i++) {
     const data = maps[i].data as Float32Array;
-    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
     const mask = masks[i].data;
     for (let p = 0; p < bits.length; p++) {
-      const key = floatKey(bits[p]);
+      const key = floatKeyInt32(bits[p]);
       const pop = mask[p] === 0 ? normal : defect;
       pop.low[pop.cursor[key >>> 16]++] = key;
     }

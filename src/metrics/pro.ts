@@ -22,7 +22,7 @@ import {
   BucketedKeys,
   BUCKETS,
   BucketScratch,
-  floatKey,
+  floatKeyInt32,
   resolveBucket,
   sortBucketDescending,
 } from "./score_keys.ts";
@@ -296,15 +296,18 @@ export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions 
   };
 }
 
-/** Float32 bit patterns of a map: a view for Float32Array, a float32 copy for float32-exact Float64Array. */
-function float32Bits(map: ScoreMap, scratch: { f32: Float32Array }): Uint32Array {
+/**
+ * Float32 bit patterns of a map as int32 (so V8 keeps them as small integers): a view for Float32Array,
+ * a float32 copy for a float32-exact Float64Array.
+ */
+function float32Bits(map: ScoreMap, scratch: { f32: Float32Array }): Int32Array {
   if (map.data instanceof Float32Array) {
-    return new Uint32Array(map.data.buffer, map.data.byteOffset, map.data.length);
+    return new Int32Array(map.data.buffer, map.data.byteOffset, map.data.length);
   }
   if (scratch.f32.length < map.data.length) scratch.f32 = new Float32Array(map.data.length);
   const f32 = scratch.f32.subarray(0, map.data.length);
   f32.set(map.data);
-  return new Uint32Array(f32.buffer, 0, map.data.length);
+  return new Int32Array(f32.buffer, 0, map.data.length);
 }
 
 /** True when every map can be evaluated on float32 bit patterns without changing any score. */
@@ -335,7 +338,7 @@ function float32Source(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: 
     for (let p = 0; p < bits.length; p++) {
       const u = bits[p];
       if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
-      const bucket = floatKey(u) >>> 16;
+      const bucket = floatKeyInt32(u) >>> 16;
       if (mask[p] === 0) okCounts[bucket]++;
       else {
         regionCounts[bucket]++;
@@ -378,9 +381,9 @@ function float32Source(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: 
     if (regionPixels[i] === 0) {
       // Branch-free: keys of buckets below `lowest` go to a trash slot whose cursor never advances.
       for (let p = 0; p < bits.length; p++) {
-        const key = floatKey(bits[p]);
+        const key = floatKeyInt32(bits[p]);
         const b = key >>> 16;
-        okLow[okCursor[b]] = key;
+        okLow[okCursor[b]] = key; // Uint16Array keeps the low 16 bits
         okCursor[b] += okStep[b];
       }
       continue;
@@ -390,16 +393,15 @@ function float32Source(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: 
     const { labels, sizes, count } = labelRegions8(mask, width, height, labelBuffer);
     nRegions += count;
     for (let p = 0; p < bits.length; p++) {
-      const key = floatKey(bits[p]);
+      const key = floatKeyInt32(bits[p]);
       const b = key >>> 16;
-      const l = labels[p];
-      if (l === 0) {
+      if (mask[p] === 0) {
         okLow[okCursor[b]] = key;
         okCursor[b] += okStep[b];
       } else {
         const at = regCursor[b];
         regLow[at] = key;
-        regWeightsAll[at] = 1 / sizes[l];
+        regWeightsAll[at] = 1 / sizes[labels[p]];
         regCursor[b] += regStep[b];
       }
     }

@@ -19,6 +19,16 @@ export const BUCKETS = 65536;
 const HISTOGRAM_MIN = 2048;
 
 /**
+ * {@linkcode floatKey} on int32 bit patterns (read through an Int32Array view), returned as int32: the
+ * same 32 bits, so `key >>> 16` is the bucket and `key & 0xffff` the low part, but V8 keeps every value
+ * a small integer (uint32 values ≥ 2³¹ would become doubles in hot loops).
+ */
+export function floatKeyInt32(bits: number): number {
+  const s = bits === -2147483648 ? 0 : bits; // −0 → +0
+  return s ^ ((s >> 31) | -2147483648);
+}
+
+/**
  * Order-preserving uint32 key of a float32 bit pattern (`bits` as read through a Uint32Array view):
  * negative floats get all bits flipped, positive ones only the sign bit. −0 is mapped like +0 so the two
  * tie, as `np.diff(sorted) != 0` treats them. The caller rejects NaN and infinity beforehand.
