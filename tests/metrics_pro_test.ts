@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { auPro, PairwiseStream, pairwiseSum } from "../src/metrics/mod.ts";
+import { auPro, PairwiseStream, pairwiseSum, trapezoidToLimit } from "../src/metrics/mod.ts";
 import type { MaskMap, ScoreMap } from "../src/metrics/mod.ts";
 
 const f32 = (w: number, h: number, v: number[]): ScoreMap => ({
@@ -160,4 +160,19 @@ Deno.test("PairwiseStream equals pairwiseSum for every length up to 600", () => 
     for (let i = 0; i < n; i++) stream.add(term(i));
     assert.equal(stream.sum(), pairwiseSum(n, term), `n = ${n}`);
   }
+});
+
+Deno.test("trapezoidToLimit over the returned curve reproduces AU-PRO × limit", () => {
+  // With limit 1 the whole curve is returned (unthinned), so the official trapezoid over it must give
+  // the same area: curve of the 5-pixel example above is (0,0), (0,1), (½,1), (¾,1), (1,1), (1,1).
+  const r = auPro([f32(5, 1, [0.9, 0.7, 0.7, 0.3, 0.1])], [m8(5, 1, [1, 0, 0, 0, 0])], {
+    integrationLimit: 1,
+  });
+  const { area } = trapezoidToLimit(r.curve.fpr, r.curve.pro, r.curve.fpr.length, 1);
+  assert.equal(area, r.auPro);
+  // Limit 0.6 on the same curve: flat PRO 1 from FPR 0 → area 0.6 (interpolated inside (½,1)–(¾,1)).
+  close(trapezoidToLimit(r.curve.fpr, r.curve.pro, r.curve.fpr.length, 0.6).area, 0.6);
+  // Non-finite points are dropped and counted, as the official code warns.
+  const x = new Float64Array([0, NaN, 1]), y = new Float64Array([0, 0.5, 1]);
+  assert.deepEqual(trapezoidToLimit(x, y, 3, 1), { area: 0.5, droppedNonFinite: 1 });
 });

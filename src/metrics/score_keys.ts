@@ -1,7 +1,7 @@
 /**
  * Ordering ~10⁸ float32 scores without an index argsort (the cost of the official Python code).
  *
- * A float32 score maps to an order-preserving uint32 key ({@linkcode floatKey}). A first pass counts keys
+ * A float32 score maps to an order-preserving 32-bit key ({@linkcode floatKeyInt32}). A first pass counts keys
  * per bucket of their top 16 bits. A second pass appends, for the buckets that matter, the low 16 bits of
  * each key to its bucket's list (2 bytes per pixel; writes stream into a few hundred lists, which caches
  * handle well). A bucket is then resolved into its distinct keys, in descending order, with their counts
@@ -19,24 +19,21 @@ export const BUCKETS = 65536;
 const HISTOGRAM_MIN = 2048;
 
 /**
- * {@linkcode floatKey} on int32 bit patterns (read through an Int32Array view), returned as int32: the
- * same 32 bits, so `key >>> 16` is the bucket and `key & 0xffff` the low part, but V8 keeps every value
- * a small integer (uint32 values ≥ 2³¹ would become doubles in hot loops).
+ * Order-preserving key of a float32 bit pattern read through an Int32Array view: negative floats get
+ * all bits flipped, positive ones only the sign bit, so that the keys read as uint32 (`key >>> 0`) sort
+ * like the floats; `key >>> 16` is the bucket and `key & 0xffff` the low part. −0 maps like +0 so the two
+ * tie, as `np.diff(sorted) != 0` treats them. Kept in int32 so V8 never boxes it in hot loops (uint32
+ * values ≥ 2³¹ would become doubles). The caller rejects NaN and infinity beforehand.
+ *
+ * @example
+ * ```ts
+ * const bits = new Int32Array(new Float32Array([-1, -0, 0, 0.5]).buffer);
+ * Array.from(bits, (b) => floatKeyInt32(b) >>> 0); // ascending, with -0 and 0 equal
+ * ```
  */
 export function floatKeyInt32(bits: number): number {
   const s = bits === -2147483648 ? 0 : bits; // −0 → +0
   return s ^ ((s >> 31) | -2147483648);
-}
-
-/**
- * Order-preserving uint32 key of a float32 bit pattern (`bits` as read through a Uint32Array view):
- * negative floats get all bits flipped, positive ones only the sign bit. −0 is mapped like +0 so the two
- * tie, as `np.diff(sorted) != 0` treats them. The caller rejects NaN and infinity beforehand.
- */
-export function floatKey(bits: number): number {
-  if (bits === 0x80000000) return 0x80000000;
-  // `bits >> 31` is -1 for negative floats, 0 otherwise.
-  return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
 }
 
 /**
