@@ -12,7 +12,11 @@
  * 6. trapezoid up to the limit with linear interpolation at the limit, divided by the limit.
  *
  * Instead of an argsort of every pixel, float32 scores are bucketed by their bit patterns and only the
- * part of the curve up to the limit is resolved (see `score_keys.ts`).
+ * part of the curve up to the limit is resolved (see `score_keys.ts`). Region weights are summed one
+ * pixel at a time in score order and the trapezoids in NumPy's pairwise order, so the result is
+ * bit-identical to the official code (checked against NumPy 2.4.6, all three FPR modes, up to
+ * 18×1024² pixels) whenever no two region pixels tie; within a tie the official order is that of an
+ * unstable argsort, and results differ by ≤ ~1e-15.
  *
  * @module
  */
