@@ -1,19 +1,337 @@
 /**
- * `evaluate` subcommand (not built yet).
+ * `evaluate --maps DIR --gt DIR`: evaluates any method's anomaly maps against MVTec-style ground truth,
+ * per category, like the official MVTec AD `evaluate_experiment.py` (image score = max of the map, AU-PRO
+ * up to an FPR limit) plus the other metrics of the engine. Prints a table and writes JSON atomically.
  *
  * @module
  */
-import type { Command } from "./command.ts";
+import { auPro, averagePrecision, pixelAuroc, prAucTrapezoid, rocAuc } from "../metrics/mod.ts";
+import type { FprMode, MaskMap, ScoreMap } from "../metrics/mod.ts";
+import { writeJsonAtomic } from "../util/atomic_write.ts";
+import { type Command, numberFlag, UsageError } from "./command.ts";
+import { nameList, pairCategory, readAnomalyMap, readMask } from "./map_files.ts";
+
+/** Metrics of one category (keys as in the `metrics` command's output). */
+export interface CategoryResult {
+  n_images: number;
+  n_anomalous: number;
+  /** Image ROC-AUC (image score = max of map, or the scores file). */
+  auroc: number;
+  average_precision: number;
+  /** Trapezoidal PR-AUC (VT-ADL's "PR AUC"). */
+  pr_auc: number;
+  /** Pooled pixel ROC-AUC (VT-ADL code's "PRO"); null if the masks have no defect pixel. */
+  pixel_auroc: number | null;
+  /** AU-PRO up to the limit, official MVTec AD algorithm. */
+  au_pro: number;
+  n_regions: number;
+  n_ok_pixels: number;
+  au_pro_degenerate: boolean;
+  /** Precision the map scores were compared at. */
+  map_dtype: "float32" | "float64";
+  /** Map size(s) as "W×H" (the official script requires one size per category). */
+  map_sizes: string[];
+  warnings: string[];
+}
+
+/** The JSON `evaluate` writes. */
+export interface EvaluationReport {
+  tool: "vtadl-bench evaluate";
+  settings: {
+    maps: string;
+    gt: string;
+    integration_limit: number;
+    fpr_mode: FprMode;
+    image_score: string;
+  };
+  categories: Record<string, CategoryResult>;
+  /** Unweighted mean over categories of each metric (null if some category lacks it). */
+  mean: Record<"auroc" | "average_precision" | "pr_auc" | "pixel_auroc" | "au_pro", number | null>;
+}
+
+/** Options of {@linkcode evaluateTree}. */
+export interface EvaluateOptions {
+  mapsDir: string;
+  gtDir: string;
+  categories?: string[];
+  integrationLimit?: number;
+  fprMode?: FprMode;
+  /** Image scores keyed `<category>/test/<defect>/<stem>`; default: max of each map. */
+  scores?: Record<string, number>;
+  scoresLabel?: string;
+}
+
+async function subdirectories(path: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(path)) {
+      if (e.isDirectory && !e.name.startsWith(".")) names.push(e.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error(`${path}: folder not found`);
+    throw error;
+  }
+  return names.sort();
+}
+
+function maxOf(data: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < data.length; i++) if (data[i] > m) m = data[i];
+  return m;
+}
+
+/** Evaluates every category (default: every sub-folder of `mapsDir`). */
+export async function evaluateTree(options: EvaluateOptions): Promise<EvaluationReport> {
+  const { mapsDir, gtDir, integrationLimit = 0.3, fprMode = "float32", scores } = options;
+  const categories = options.categories ?? await subdirectories(mapsDir);
+  if (categories.length === 0) {
+    throw new Error(`${mapsDir}: no category folders (expected <category>/test/<defect>/<stem>.tiff)`);
+  }
+  const usedScoreKeys = new Set<string>();
+  const results: Record<string, CategoryResult> = {};
+  for (const category of categories) {
+    const items = await pairCategory(mapsDir, gtDir, category);
+    if (scores) {
+      const missing = items.filter((i) => typeof scores[i.key] !== "number").map((i) => i.key);
+      if (missing.length > 0) {
+        throw new Error(`scores file: ${missing.length} image score(s) missing: ${nameList(missing)}`);
+      }
+    }
+    const maps: ScoreMap[] = [], masks: MaskMap[] = [];
+    const imageScores: number[] = [], labels: number[] = [];
+    const sizes = new Set<string>();
+    for (const item of items) {
+      const map = await readAnomalyMap(item.mapPath);
+      let mask: MaskMap;
+      if (item.maskPath === null) {
+        mask = { width: map.width, height: map.height, data: new Uint8Array(map.width * map.height) };
+      } else {
+        mask = await readMask(item.maskPath);
+        if (mask.width !== map.width || mask.height !== map.height) {
+          throw new Error(
+            `${item.mapPath} is ${map.width}×${map.height} but its mask ${item.maskPath} is ${mask.width}×${mask.height}; write maps at the ground-truth resolution`,
+          );
+        }
+      }
+      for (let p = 0; p < map.data.length; p++) {
+        if (!Number.isFinite(map.data[p])) {
+          const row = Math.floor(p / map.width);
+          throw new Error(
+            `${item.mapPath}: score at pixel ${p} (row ${row}, column ${p - row * map.width}) is ${
+              map.data[p]
+            }; maps must be finite`,
+          );
+        }
+      }
+      sizes.add(`${map.width}×${map.height}`);
+      maps.push(map);
+      masks.push(mask);
+      labels.push(item.maskPath === null ? 0 : 1);
+      if (scores) {
+        imageScores.push(scores[item.key]);
+        usedScoreKeys.add(item.key);
+      } else imageScores.push(maxOf(map.data));
+    }
+    const wrap = <T>(what: string, f: () => T): T => {
+      try {
+        return f();
+      } catch (error) {
+        throw new Error(`${category}: ${what}: ${error instanceof Error ? error.message : error}`);
+      }
+    };
+    const pro = wrap("AU-PRO", () => auPro(maps, masks, { integrationLimit, fprMode, maxCurvePoints: 2 }));
+    const warnings = [...pro.warnings];
+    let pixel: number | null = null;
+    if (pro.nRegions > 0 && pro.nOkPixels > 0) pixel = wrap("pixel AUROC", () => pixelAuroc(maps, masks));
+    else warnings.push("pixel AUROC is undefined: the masks do not contain both defect and normal pixels");
+    results[category] = {
+      n_images: items.length,
+      n_anomalous: labels.reduce((a, b) => a + b, 0),
+      auroc: wrap("image AUROC", () => rocAuc(imageScores, labels)),
+      average_precision: wrap("average precision", () => averagePrecision(imageScores, labels)),
+      pr_auc: wrap("PR-AUC", () => prAucTrapezoid(imageScores, labels)),
+      pixel_auroc: pixel,
+      au_pro: pro.auPro,
+      n_regions: pro.nRegions,
+      n_ok_pixels: pro.nOkPixels,
+      au_pro_degenerate: pro.degenerate,
+      map_dtype: pro.scoreDtype,
+      map_sizes: [...sizes],
+      warnings,
+    };
+  }
+  if (scores) {
+    const prefixes = categories.map((c) => `${c}/`);
+    const extra = Object.keys(scores).filter((k) =>
+      prefixes.some((p) => k.startsWith(p)) && !usedScoreKeys.has(k)
+    );
+    if (extra.length > 0) {
+      throw new Error(`scores file: ${extra.length} key(s) match no test image: ${nameList(extra)}`);
+    }
+  }
+  const mean = {} as EvaluationReport["mean"];
+  for (const key of ["auroc", "average_precision", "pr_auc", "pixel_auroc", "au_pro"] as const) {
+    const values = Object.values(results).map((r) => r[key]);
+    mean[key] = values.some((v) => v === null)
+      ? null
+      : (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+  }
+  return {
+    tool: "vtadl-bench evaluate",
+    settings: {
+      maps: mapsDir,
+      gt: gtDir,
+      integration_limit: integrationLimit,
+      fpr_mode: fprMode,
+      image_score: options.scoresLabel ?? "max of anomaly map",
+    },
+    categories: results,
+    mean,
+  };
+}
+
+/**
+ * Reads a scores file: a JSON object mapping `<category>/test/<defect>/<stem>` to a finite number,
+ * either at top level or under `"scores"`.
+ */
+export async function readScoresFile(path: string): Promise<Record<string, number>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new Error(`${path}: cannot read scores (${error instanceof Error ? error.message : error})`);
+  }
+  const root = parsed as Record<string, unknown> | null;
+  const table = root !== null && typeof root === "object" && typeof root.scores === "object"
+    ? root.scores
+    : root;
+  if (table === null || typeof table !== "object" || Array.isArray(table)) {
+    throw new Error(`${path}: expected {"<category>/test/<defect>/<stem>": score, ...}`);
+  }
+  const scores: Record<string, number> = {};
+  for (const [key, value] of Object.entries(table as Record<string, unknown>)) {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new Error(`${path}: score of '${key}' is ${JSON.stringify(value)}; expected a finite number`);
+    }
+    scores[key.replace(/\\/g, "/").replace(/\.(tiff?|npy|png)$/i, "")] = value;
+  }
+  return scores;
+}
+
+function fmt(v: number | null): string {
+  return v === null ? "—" : v.toFixed(4);
+}
+
+/** Renders the per-category table. */
+export function renderTable(report: EvaluationReport): string {
+  const header = ["category", "images", "anom.", "regions", "AUROC", "AP", "PR-AUC", "pix-AUROC", "AU-PRO"];
+  const rows = Object.entries(report.categories).map(([name, r]) => [
+    name,
+    String(r.n_images),
+    String(r.n_anomalous),
+    String(r.n_regions),
+    fmt(r.auroc),
+    fmt(r.average_precision),
+    fmt(r.pr_auc),
+    fmt(r.pixel_auroc),
+    fmt(r.au_pro) + (r.au_pro_degenerate ? "!" : ""),
+  ]);
+  const m = report.mean;
+  rows.push([
+    "mean",
+    "",
+    "",
+    "",
+    fmt(m.auroc),
+    fmt(m.average_precision),
+    fmt(m.pr_auc),
+    fmt(m.pixel_auroc),
+    fmt(m.au_pro),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) =>
+    cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join("  ");
+  const limit = report.settings.integration_limit;
+  return [
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(line),
+    "",
+    `Image score: ${report.settings.image_score}. pix-AUROC = pooled pixel ROC-AUC (what VT-ADL's code calls "PRO"). ` +
+    `AU-PRO@${limit} = official MVTec AD algorithm, FPR ${report.settings.fpr_mode}` +
+    (Object.values(report.categories).some((r) => r.au_pro_degenerate)
+      ? "; ! = degenerate (no region)"
+      : "") +
+    ".",
+  ].join("\n");
+}
+
+const FPR_MODES = ["float32", "float32_numpy1", "float64"];
 
 /** The `evaluate` subcommand. */
 export const command: Command = {
   name: "evaluate",
-  summary: "not built yet",
-  usage: "",
-  flags: {},
+  summary: "Evaluate anomaly maps (TIFF/.npy) against MVTec-style ground truth",
+  usage: "--maps DIR --gt DIR [--limit 0.3] [--out FILE] [--scores FILE.json]",
+  description: "Like the official MVTec AD evaluate_experiment.py: --gt is the dataset root " +
+    "(<category>/test/<defect>/<stem>.png, <category>/ground_truth/<defect>/<stem>_mask.png; 'good' has no " +
+    "masks), --maps holds one map per test image at <category>/test/<defect>/<stem>.tiff (float32 TIFF) or " +
+    ".npy (2-D float32/float64). Image score = max of the map unless --scores gives a JSON object " +
+    '{"<category>/test/<defect>/<stem>": score}. Prints a table; --out writes the JSON report.',
+  flags: {
+    maps: { type: "string", valueName: "DIR", description: "Anomaly maps root (one folder per category)" },
+    gt: {
+      type: "string",
+      valueName: "DIR",
+      description: "Dataset root with test images and ground_truth masks",
+    },
+    limit: { type: "string", valueName: "L", default: "0.3", description: "AU-PRO FPR integration limit" },
+    out: { type: "string", valueName: "FILE", description: "Write the JSON report here (atomically)" },
+    scores: { type: "string", valueName: "FILE", description: "Image scores JSON instead of max of map" },
+    categories: {
+      type: "string",
+      valueName: "A,B",
+      description: "Only these categories (default: all in --maps)",
+    },
+    "fpr-mode": {
+      type: "string",
+      valueName: "MODE",
+      default: "float32",
+      description: "FPR rounding: float32 (official, NumPy ≥ 2), float32_numpy1, float64",
+    },
+    json: { type: "boolean", description: "Print the JSON report instead of the table" },
+  },
   positionals: { min: 0, max: 0 },
-  run() {
-    console.error("evaluate: not built yet");
-    return Promise.resolve(1);
+  async run(flags) {
+    if (typeof flags.maps !== "string") throw new UsageError("evaluate: --maps DIR is required");
+    if (typeof flags.gt !== "string") throw new UsageError("evaluate: --gt DIR is required");
+    const integrationLimit = numberFlag(flags, "limit", { min: Number.MIN_VALUE, max: 1 })!;
+    const fprMode = flags["fpr-mode"] as string;
+    if (!FPR_MODES.includes(fprMode)) {
+      throw new UsageError(`--fpr-mode: expected one of ${FPR_MODES.join(", ")}, got '${fprMode}'`);
+    }
+    const categories = typeof flags.categories === "string"
+      ? flags.categories.split(",").map((s) => s.trim()).filter((s) => s !== "")
+      : undefined;
+    const scores = typeof flags.scores === "string" ? await readScoresFile(flags.scores) : undefined;
+    const report = await evaluateTree({
+      mapsDir: flags.maps,
+      gtDir: flags.gt,
+      categories,
+      integrationLimit,
+      fprMode: fprMode as FprMode,
+      scores,
+      scoresLabel: typeof flags.scores === "string" ? `scores file ${flags.scores}` : undefined,
+    });
+    if (flags.json) console.log(JSON.stringify(report, null, 2));
+    else console.log(renderTable(report));
+    for (const [name, r] of Object.entries(report.categories)) {
+      for (const w of r.warnings) console.error(`warning: ${name}: ${w}`);
+    }
+    if (typeof flags.out === "string") {
+      await writeJsonAtomic(flags.out, report);
+      console.error(`wrote ${flags.out}`);
+    }
+    return 0;
   },
 };

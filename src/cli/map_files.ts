@@ -1,0 +1,263 @@
+/**
+ * Files that `evaluate` reads: anomaly maps (float TIFF as the official MVTec AD evaluation reads them,
+ * or NumPy `.npy`), ground-truth masks (PNG, any non-zero value = defect), and the MVTec-style tree that
+ * pairs them (`evaluate_experiment.py` layout: `<category>/test/<defect>/<stem>.png` lists the test
+ * images, `<category>/ground_truth/<defect>/<stem>_mask.png` their masks, `good` images have none; maps at
+ * `<maps>/<category>/test/<defect>/<stem>.tiff`).
+ *
+ * @module
+ */
+import sharp from "sharp";
+import { join } from "node:path";
+import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
+
+/** Extensions accepted for anomaly maps, in lookup order. */
+export const MAP_EXTENSIONS = [".tiff", ".tif", ".npy"];
+const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
+/** Defect-type folders whose images are defect-free (MVTec `good`, BTAD `ok`). */
+export const DEFECT_FREE_FOLDERS = ["good", "ok"];
+
+/**
+ * Parses a NumPy `.npy` file holding a 2-D float32 or float64 array in C order (format versions 1–3).
+ * Rejects other dtypes, other ranks and Fortran order with one line naming the file.
+ *
+ * @example
+ * ```ts
+ * const map = parseNpy(await Deno.readFile("000.npy"), "000.npy"); // { width, height, data }
+ * ```
+ */
+export function parseNpy(bytes: Uint8Array, name: string): ScoreMap {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) {
+    throw new Error(`${name}: not a .npy file (missing \\x93NUMPY magic)`);
+  }
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLength: number, headerStart: number;
+  if (major === 1) {
+    headerLength = view.getUint16(8, true);
+    headerStart = 10;
+  } else if (major === 2 || major === 3) {
+    headerLength = view.getUint32(8, true);
+    headerStart = 12;
+  } else throw new Error(`${name}: unsupported .npy format version ${major}`);
+  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
+    bytes.subarray(headerStart, headerStart + headerLength),
+  );
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new Error(`${name}: malformed .npy header: ${header.trim()}`);
+  }
+  if (descr !== "<f4" && descr !== "<f8") {
+    throw new Error(
+      `${name}: dtype '${descr}' is not supported; save the map as little-endian float32 ('<f4') or float64 ('<f8')`,
+    );
+  }
+  if (fortran === "True") {
+    throw new Error(
+      `${name}: Fortran-order array; save it in C order (np.ascontiguousarray) before evaluating`,
+    );
+  }
+  const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+  if (shape.length !== 2 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new Error(`${name}: shape (${shapeText}) is not 2-D; expected one H×W map per image`);
+  }
+  const [height, width] = shape;
+  const itemSize = descr === "<f4" ? 4 : 8;
+  const start = headerStart + headerLength;
+  const byteLength = width * height * itemSize;
+  if (bytes.length - start < byteLength) {
+    throw new Error(
+      `${name}: truncated: ${bytes.length - start} data bytes, expected ${byteLength} for ${height}×${width}`,
+    );
+  }
+  // Copy so the typed array is aligned and owns its memory.
+  const buffer = bytes.slice(start, start + byteLength).buffer;
+  const data = itemSize === 4 ? new Float32Array(buffer) : new Float64Array(buffer);
+  return { width, height, data };
+}
+
+/** Reads a single-channel float32/float64 TIFF map through sharp (libvips); rejects other sample formats. */
+export async function readTiffMap(bytes: Uint8Array, name: string): Promise<ScoreMap> {
+  let meta;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new Error(`${name}: cannot decode TIFF (${error instanceof Error ? error.message : error})`);
+  }
+  if ((meta.pages ?? 1) > 1) throw new Error(`${name}: TIFF has ${meta.pages} pages; expected one 2-D map`);
+  if (meta.depth !== "float" && meta.depth !== "double") {
+    throw new Error(
+      `${name}: TIFF samples are '${meta.depth}'; expected 32-bit float (as the official MVTec AD evaluation) or 64-bit float`,
+    );
+  }
+  if (meta.channels !== 1) {
+    throw new Error(`${name}: TIFF has ${meta.channels} channels; expected 1 (one score per pixel)`);
+  }
+  const depth = meta.depth;
+  // sharp widens one-channel images to three identical channels; take the first, values untouched.
+  const { data, info } = await sharp(bytes, { limitInputPixels: false }).extractChannel(0).raw({ depth })
+    .toBuffer({ resolveWithObject: true });
+  const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  const values = depth === "float" ? new Float32Array(buffer) : new Float64Array(buffer);
+  if (values.length !== info.width * info.height) {
+    throw new Error(`${name}: decoded ${values.length} values for ${info.width}×${info.height}`);
+  }
+  return { width: info.width, height: info.height, data: values };
+}
+
+/** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */
+export async function readAnomalyMap(path: string): Promise<ScoreMap> {
+  const bytes = await Deno.readFile(path);
+  if (path.endsWith(".npy")) return parseNpy(bytes, path);
+  return await readTiffMap(bytes, path);
+}
+
+/** Reads a ground-truth mask image (PNG etc.); a pixel is defect when any colour channel is non-zero. */
+export async function readMask(path: string): Promise<MaskMap> {
+  const bytes = await Deno.readFile(path);
+  let decoded, wide = false;
+  try {
+    const meta = await sharp(bytes).metadata();
+    wide = meta.depth === "ushort"; // 16-bit masks: keep 16 bits so that small non-zero values stay non-zero
+    decoded = await sharp(bytes).removeAlpha().raw({ depth: wide ? "ushort" : "uchar" })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new Error(`${path}: cannot decode mask (${error instanceof Error ? error.message : error})`);
+  }
+  const { data, info } = decoded;
+  const channels = info.channels, n = info.width * info.height;
+  const values = wide
+    ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const mask = new Uint8Array(n);
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < channels; c++) {
+      if (values[p * channels + c] !== 0) {
+        mask[p] = 1;
+        break;
+      }
+    }
+  }
+  return { width: info.width, height: info.height, data: mask };
+}
+
+/** One test image of a category. */
+export interface TestItem {
+  /** `<category>/test/<defect>/<stem>`: the key in scores files and error messages. */
+  key: string;
+  /** Defect type folder (`good` for defect-free). */
+  defect: string;
+  /** Path of the ground-truth mask, or null for defect-free images. */
+  maskPath: string | null;
+  /** Path of the anomaly map (set by {@linkcode pairCategory}). */
+  mapPath: string;
+}
+
+async function listDir(path: string): Promise<Deno.DirEntry[]> {
+  const entries: Deno.DirEntry[] = [];
+  for await (const e of Deno.readDir(path)) if (!e.name.startsWith(".")) entries.push(e);
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+function stemOf(name: string, extensions: string[]): string | null {
+  const lower = name.toLowerCase();
+  for (const ext of extensions) if (lower.endsWith(ext)) return name.slice(0, -ext.length);
+  return null;
+}
+
+/** Formats a list of names for a one-line error, eliding after `max`. */
+export function nameList(names: string[], max = 20): string {
+  return names.length <= max
+    ? names.join(", ")
+    : `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
+}
+
+/**
+ * Lists the test images of `category` under the dataset root `gtDir` and pairs each with its mask and
+ * its anomaly map under `mapsDir`. Missing masks, missing maps and extra maps are each reported in one
+ * error that names every file.
+ */
+export async function pairCategory(mapsDir: string, gtDir: string, category: string): Promise<TestItem[]> {
+  const testDir = join(gtDir, category, "test");
+  if (!(await exists(testDir))) {
+    throw new Error(
+      `${testDir} not found: --gt must be the dataset root in MVTec layout (<category>/test/<defect>/NNN.png, <category>/ground_truth/<defect>/NNN_mask.png)`,
+    );
+  }
+  const items: TestItem[] = [];
+  const missingMasks: string[] = [];
+  for (const defect of await listDir(testDir)) {
+    if (!defect.isDirectory) continue;
+    for (const file of await listDir(join(testDir, defect.name))) {
+      const stem = file.isFile ? stemOf(file.name, IMAGE_EXTENSIONS) : null;
+      if (stem === null) continue;
+      const key = `${category}/test/${defect.name}/${stem}`;
+      let maskPath: string | null = null;
+      if (!DEFECT_FREE_FOLDERS.includes(defect.name)) {
+        const candidates = [`${stem}_mask.png`, `${stem}.png`, `${stem}_mask.bmp`, `${stem}.bmp`]
+          .map((n) => join(gtDir, category, "ground_truth", defect.name, n));
+        for (const c of candidates) {
+          if (await exists(c)) {
+            maskPath = c;
+            break;
+          }
+        }
+        if (maskPath === null) missingMasks.push(candidates[0]);
+      }
+      items.push({ key, defect: defect.name, maskPath, mapPath: "" });
+    }
+  }
+  if (missingMasks.length > 0) {
+    throw new Error(
+      `${category}: ${missingMasks.length} ground-truth mask(s) not found: ${nameList(missingMasks)}`,
+    );
+  }
+  if (items.length === 0) throw new Error(`${testDir}: no test images found`);
+  // Maps present under <maps>/<category>/test/<defect>/.
+  const found = new Map<string, string>();
+  const duplicates: string[] = [];
+  const mapTestDir = join(mapsDir, category, "test");
+  if (await exists(mapTestDir)) {
+    for (const defect of await listDir(mapTestDir)) {
+      if (!defect.isDirectory) continue;
+      for (const file of await listDir(join(mapTestDir, defect.name))) {
+        const stem = file.isFile ? stemOf(file.name, MAP_EXTENSIONS) : null;
+        if (stem === null) continue;
+        const key = `${category}/test/${defect.name}/${stem}`;
+        if (found.has(key)) duplicates.push(key);
+        found.set(key, join(mapTestDir, defect.name, file.name));
+      }
+    }
+  }
+  const expected = new Set(items.map((i) => i.key));
+  const missing = items.filter((i) => !found.has(i.key)).map((i) => i.key);
+  const extra = [...found.keys()].filter((k) => !expected.has(k));
+  if (missing.length > 0 || extra.length > 0 || duplicates.length > 0) {
+    const parts: string[] = [];
+    if (missing.length > 0) parts.push(`${missing.length} missing: ${nameList(missing)}`);
+    if (extra.length > 0) parts.push(`${extra.length} without a test image: ${nameList(extra)}`);
+    if (duplicates.length > 0) {
+      parts.push(`${duplicates.length} given twice (.tiff and .npy?): ${nameList(duplicates)}`);
+    }
+    throw new Error(
+      `${category}: anomaly maps under ${mapTestDir} do not match the test images (expected <defect>/<stem>.tiff|.npy): ${
+        parts.join("; ")
+      }`,
+    );
+  }
+  for (const item of items) item.mapPath = found.get(item.key)!;
+  return items;
+}

@@ -1,0 +1,119 @@
+/**
+ * Pixel-level ROC-AUC pooled over every pixel of every image (normal and anomalous images alike), the
+ * quantity VT-ADL's `test.py` computes with `roc_auc_score(masks.flatten(), scores.flatten())` and prints
+ * as "PRO" (shared notes, metrics.md §3 and §5). Float32 maps are ordered by bit pattern in buckets (see
+ * `score_keys.ts`), so 10⁸ pixels need no argsort.
+ *
+ * @module
+ */
+import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
+import { BucketedKeys, BUCKETS, BucketScratch, floatKeyInt32, resolveBucket } from "./score_keys.ts";
+import { mannWhitneyAuc, tieGroups } from "./roc.ts";
+import type { MaskMap, ScoreMap } from "./types.ts";
+
+/**
+ * Pooled pixel ROC-AUC (Mann–Whitney, ties ½) of all map scores against all mask pixels (non-zero =
+ * defect). Throws when no pixel, or every pixel, is a defect pixel, on non-finite scores (naming image
+ * and pixel) and on size mismatches.
+ *
+ * @example
+ * ```ts
+ * const map = { width: 3, height: 1, data: new Float32Array([0.9, 0.2, 0.1]) };
+ * const mask = { width: 3, height: 1, data: new Uint8Array([255, 0, 0]) };
+ * pixelAuroc([map], [mask]); // 1
+ * ```
+ */
+export function pixelAuroc(maps: ScoreMap[], masks: MaskMap[]): number {
+  checkMapsAndMasks(maps, masks, "pixelAuroc");
+  const float32 = maps.every((m) => m.data instanceof Float32Array);
+  return float32 ? pixelAurocFloat32(maps, masks) : pixelAurocGeneral(maps, masks);
+}
+
+/**
+ * What VT-ADL's `test.py` prints as "PRO": pixel ROC-AUC pooled over all test images — **not** the
+ * per-region overlap. Report it as "VT-ADL-code PRO (= pixel ROC-AUC, all images)", beside true AU-PRO.
+ */
+export const vtadlCodePro: typeof pixelAuroc = pixelAuroc;
+
+function oneClassError(defect: number, total: number): RangeError {
+  const which = defect === 0 ? "no mask has a defect pixel" : "every pixel is a defect pixel";
+  return new RangeError(
+    `pixelAuroc: ${which} (${defect} of ${total} pixels); pixel AUROC is undefined without both classes`,
+  );
+}
+
+function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
+  const normal = new BucketedKeys(), defect = new BucketedKeys();
+  let nDefect = 0, nTotal = 0;
+  for (let i = 0; i < maps.length; i++) {
+    const data = maps[i].data as Float32Array;
+    const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
+    const mask = masks[i].data;
+    for (let p = 0; p < bits.length; p++) {
+      const u = bits[p];
+      if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
+      const bucket = floatKeyInt32(u) >>> 16;
+      if (mask[p] === 0) normal.counts[bucket]++;
+      else {
+        defect.counts[bucket]++;
+        nDefect++;
+      }
+    }
+    nTotal += bits.length;
+  }
+  if (nDefect === 0 || nDefect === nTotal) throw oneClassError(nDefect, nTotal);
+  normal.plan(0, false);
+  defect.plan(0, false);
+  for (let i = 0; i < maps.length; i++) {
+    const data = maps[i].data as Float32Array;
+    const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
+    const mask = masks[i].data;
+    for (let p = 0; p < bits.length; p++) {
+      const key = floatKeyInt32(bits[p]);
+      const pop = mask[p] === 0 ? normal : defect;
+      pop.low[pop.cursor[key >>> 16]++] = key;
+    }
+  }
+  const nNormal = nTotal - nDefect;
+  const scratch = new BucketScratch();
+  const nk = new Uint32Array(BUCKETS), dk = new Uint32Array(BUCKETS);
+  const nv = new Float64Array(BUCKETS), dv = new Float64Array(BUCKETS);
+  let twiceU = 0, normalSeen = 0;
+  for (let b = BUCKETS - 1; b >= 0; b--) {
+    const nN = resolveBucket(normal, b, scratch, nk, nv);
+    const nD = resolveBucket(defect, b, scratch, dk, dv);
+    let i = 0, j = 0;
+    while (i < nN || j < nD) {
+      let neg = 0, pos = 0;
+      if (j >= nD || (i < nN && nk[i] > dk[j])) neg = nv[i++];
+      else if (i >= nN || dk[j] > nk[i]) pos = dv[j++];
+      else {
+        neg = nv[i++];
+        pos = dv[j++];
+      }
+      twiceU += pos * (2 * (nNormal - normalSeen - neg) + neg);
+      normalSeen += neg;
+    }
+  }
+  return twiceU / (2 * nDefect * nNormal);
+}
+
+function pixelAurocGeneral(maps: ScoreMap[], masks: MaskMap[]): number {
+  let total = 0;
+  for (const m of maps) total += m.data.length;
+  const scores = new Float64Array(total), labels = new Uint8Array(total);
+  let o = 0;
+  for (let i = 0; i < maps.length; i++) {
+    const data = maps[i].data, mask = masks[i].data;
+    for (let p = 0; p < data.length; p++, o++) {
+      if (!Number.isFinite(data[p])) throw nonFiniteScoreError(i, maps[i], p);
+      scores[o] = data[p];
+      labels[o] = mask[p] === 0 ? 0 : 1;
+    }
+  }
+  let nDefect = 0;
+  for (let k = 0; k < total; k++) nDefect += labels[k];
+  if (nDefect === 0 || nDefect === total) throw oneClassError(nDefect, total);
+  const g = tieGroups(scores, labels, "pixelAuroc");
+  return mannWhitneyAuc(g.positives, g.negatives, g.thresholds.length, g.totalPositives, g.totalNegatives);
+}
