@@ -108,7 +108,7 @@ Deno.test("the pipeline evaluates pixels against original-size masks when asked"
     log: () => {},
   }, deps);
   const record = result.outcomes[0].record;
-  assert.equal(record.status, "completed", record.error?.message);
+  assert.equal(record.status, "completed", record.error?.message ?? "");
   assert.equal(record.evaluation.resolution, "original");
   const pixel = record.metrics.find((m) => m.key === "pixelAuroc")!;
   assert.equal(pixel.details?.resolution, "32×32 (original)");

@@ -7,40 +7,18 @@
  * @module
  */
 import type { CategorySplit, ImageSample } from "../datasets/types.ts";
+import type { EnsuredDataset, EnsureOptions } from "../datasets/ensure.ts";
+import type { PreprocessOptions } from "../datasets/loaders.ts";
+import type { AuProResult, MaskMap, ScoreMap } from "../metrics/mod.ts";
 import type { RawScores } from "./image_score.ts";
+
+export type { AuProResult, EnsuredDataset, EnsureOptions, MaskMap, PreprocessOptions, ScoreMap };
 
 /** The datasets the harness knows. */
 export type DatasetName = "mvtec" | "btad" | "mnist" | "fashion-mnist" | "synthetic";
 
 /** The three models the paper compares. */
 export type ModelName = "vtadl" | "ae-mse" | "ae-ssim";
-
-/** Options of `ensureDataset` (src/datasets/ensure.ts). */
-export interface EnsureOptions {
-  dataDir: string;
-  mirrors?: string[];
-  lockPath?: string;
-  offline?: boolean;
-  acceptLicense?: boolean;
-  quiet?: boolean;
-}
-
-/** A dataset present, verified and extracted (src/datasets/ensure.ts). */
-export interface EnsuredDataset {
-  dataset: string;
-  root: string;
-  licence: string;
-  lockDigest: string;
-  archiveDigests: Record<string, string>;
-}
-
-/** Preprocessing of `loadCategorySplit` (src/datasets/loaders.ts). */
-export interface PreprocessOptions {
-  resize: number;
-  crop: number;
-  maskResize?: "bilinearAnyPositive" | "nearest";
-  cacheDir?: string;
-}
 
 /** A resolved model config (src/models/configs.ts): plain data; the fields the pipeline reads. */
 export interface ModelConfig {
@@ -93,31 +71,6 @@ export interface TrainResult {
   epochs: EpochReport[];
   bestEpoch: number;
   seconds: number;
-}
-
-/** A row-major score map (src/metrics). */
-export interface ScoreMap {
-  width: number;
-  height: number;
-  data: Float32Array | Float64Array;
-}
-
-/** A row-major mask, non-zero = defect (src/metrics). */
-export interface MaskMap {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-/** The AU-PRO result of the metric engine (src/metrics/pro.ts). */
-export interface AuProResult {
-  auPro: number;
-  integrationLimit: number;
-  fprMode: string;
-  nRegions: number;
-  nOkPixels: number;
-  degenerate: boolean;
-  warnings: string[];
 }
 
 /** The metric functions the evaluation calls (src/metrics/mod.ts). */

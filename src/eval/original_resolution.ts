@@ -12,15 +12,10 @@
  */
 import { join } from "node:path";
 import type { ImageSample } from "../datasets/types.ts";
+import { centerCropOffset } from "../datasets/preprocess.ts";
 import type { MaskMap, ScoreMap } from "./deps.ts";
 
-/** torchvision `CenterCrop` offset, `int(round((size − crop) / 2))` with Python's half-to-even round. */
-export function centerCropOffset(size: number, crop: number): number {
-  const x = (size - crop) / 2;
-  const floor = Math.floor(x);
-  if (x - floor !== 0.5) return Math.round(x);
-  return floor % 2 === 0 ? floor : floor + 1;
-}
+export { centerCropOffset };
 
 /**
  * Maps a C×C map of the preprocessed image (resized to R×R, centre-cropped to C) back to the original

@@ -1,6 +1,6 @@
 /**
- * Fake data layer, trainer and metric engine behind `PipelineDeps`, for testing the reproduce
- * orchestration without the real modules. Images are 16×16; anomalous ones carry a bright 4×4 square
+ * Fake data layer and trainer behind `PipelineDeps` (with the real metric engine), for testing the
+ * reproduce orchestration in seconds. Images are 16×16; anomalous ones carry a bright 4×4 square
  * whose mask is exact; the fake "model" scores each 4×4 patch by its mean brightness.
  *
  * @module
@@ -8,13 +8,19 @@
 import type { CategorySplit, ImageSample } from "../../src/datasets/types.ts";
 import type {
   EpochReport,
-  MaskMap,
   ModelConfig,
   PipelineDeps,
-  ScoreMap,
   TrainOptions,
   TrainResult,
 } from "../../src/eval/deps.ts";
+import {
+  auPro,
+  averagePrecision,
+  pixelAuroc,
+  prAucTrapezoid,
+  rocAuc,
+  vtadlCodePro,
+} from "../../src/metrics/mod.ts";
 import type { RawScores } from "../../src/eval/image_score.ts";
 
 export const SIZE = 16;
@@ -35,17 +41,6 @@ export function bruteAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>)
   }
   if (pos === 0 || neg === 0) throw new Error("one class only");
   return num / (pos * neg);
-}
-
-function pooled(maps: ScoreMap[], masks: MaskMap[]): { s: number[]; l: number[] } {
-  const s: number[] = [], l: number[] = [];
-  maps.forEach((m, i) => {
-    for (let p = 0; p < m.data.length; p += 7) { // subsample: the fake stays fast
-      s.push(m.data[p]);
-      l.push(masks[i].data[p] ? 1 : 0);
-    }
-  });
-  return { s, l };
 }
 
 export function makeSample(index: number, label: 0 | 1, category: string, withMask = true): ImageSample {
@@ -135,6 +130,8 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
         licence: "CC0-1.0",
         lockDigest: "d".repeat(64),
         archiveDigests: { "fake.tar.xz": "a".repeat(64) },
+        manifestSha256: "m".repeat(64),
+        status: "present",
       });
     },
     listCategories: () => Promise.resolve(categories),
@@ -200,31 +197,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
       const seed = (model as unknown as { seed: number }).seed;
       return Promise.resolve(images.map((s) => fakeRaw(s, seed)));
     },
-    metrics: {
-      rocAuc: bruteAuroc,
-      averagePrecision: (s, l) => bruteAuroc(s, l) * 0.9,
-      prAucTrapezoid: (s, l) => bruteAuroc(s, l) * 0.95,
-      pixelAuroc: (maps, masks) => {
-        const { s, l } = pooled(maps, masks);
-        return bruteAuroc(s, l);
-      },
-      vtadlCodePro: (maps, masks) => {
-        const { s, l } = pooled(maps, masks);
-        return bruteAuroc(s, l);
-      },
-      auPro: (maps, masks, o) => {
-        const { s, l } = pooled(maps, masks);
-        return {
-          auPro: bruteAuroc(s, l) * 0.8,
-          integrationLimit: o?.integrationLimit ?? 0.3,
-          fprMode: "float32",
-          nRegions: masks.filter((m) => m.data.some((v) => v)).length,
-          nOkPixels: 1,
-          degenerate: false,
-          warnings: [],
-        };
-      },
-    },
+    metrics: { rocAuc, averagePrecision, prAucTrapezoid, pixelAuroc, vtadlCodePro, auPro },
   };
   return { deps, calls };
 }
