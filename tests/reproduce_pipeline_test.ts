@@ -99,7 +99,14 @@ Deno.test("rerun skips completed cells with the same config hash and reruns a ch
 Deno.test("a failing cell writes an aborted record and the other cells still complete", async () => {
   const out = await Deno.makeTempDir();
   const { deps } = fakeDeps({ categories: ["alpha", "beta", "gamma"], failCategory: "beta" });
-  const result = await runReproduce(options(out), deps);
+  const lines: string[] = [];
+  const result = await runReproduce(options(out, { log: (l) => lines.push(l) }), deps);
+  assert.ok(lines.some((l) => /^\[2\/3\] beta vtadl seed 0: ABORTED during train: .*loss is NaN/.test(l)));
+  assert.ok(lines.some((l) => /^2 cell\(s\) left, ETA \d+:\d\d/.test(l)), "an overall ETA after each cell");
+  assert.ok(
+    lines.some((l) => /^\[1\/3\] alpha vtadl seed 0: epoch 3\/3 {2}loss /.test(l)),
+    "a progress line per epoch",
+  );
   assert.deepEqual(result.outcomes.map((o) => o.status), ["completed", "aborted", "completed"]);
   const failed = result.outcomes[1];
   const record = await readRunRecord(join(out, "runs", failed.runId, "result.json"));

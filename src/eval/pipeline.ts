@@ -236,6 +236,16 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
       interrupted = true;
       break;
     }
+    const ran = outcomes.filter((o) => o.status !== "skipped");
+    const remaining = plans.length - plan.index;
+    if (outcome.status !== "skipped" && remaining > 0) {
+      const perCell = ran.reduce((a, o) => a + o.seconds, 0) / ran.length;
+      log(
+        `${remaining} cell(s) left, ETA ${formatDuration(perCell * remaining)} (at ${
+          formatDuration(perCell)
+        } per cell)`,
+      );
+    }
   }
   return { dataset: ensured, categories, backend, outcomes, interrupted };
 }
