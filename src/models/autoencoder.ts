@@ -42,6 +42,16 @@ function conv(cin: number, cout: number, kernel: number, stride: number): AeLaye
   return { kind: "conv", cin, cout, kernel, stride, pad: "same", activation: "leaky", part: "encoder" };
 }
 
+/** Scales Table 1's channel counts by `channelScale` (the image's 3 channels stay). */
+function scaled(layers: AeLayer[], scale: number): AeLayer[] {
+  const ch = (c: number) => Math.max(1, Math.round(c * scale));
+  return layers.map((l, i) => ({
+    ...l,
+    cin: i === 0 ? l.cin : ch(l.cin),
+    cout: i === layers.length - 1 ? l.cout : ch(l.cout),
+  }));
+}
+
 /** The layer list for a config (see the module doc for the size rule). */
 export function autoencoderLayers(config: AutoencoderConfig): AeLayer[] {
   const n = Math.log2(config.imageSize / 8);
@@ -50,9 +60,9 @@ export function autoencoderLayers(config: AutoencoderConfig): AeLayer[] {
   const stride2Index = [0, 0, 0, 0]; // stride of Table 1's four stride-2 layers, in order
   for (let i = 0; i < 4; i++) stride2Index[i] = i < flattened ? 1 : 2;
   const d = config.latentDim;
-  const encoder: AeLayer[] = [conv(3, 32, 4, stride2Index[0])];
-  for (let i = 0; i < extra; i++) encoder.push(conv(32, 32, 4, 2));
-  encoder.push(
+  const table: AeLayer[] = [conv(3, 32, 4, stride2Index[0])];
+  for (let i = 0; i < extra; i++) table.push(conv(32, 32, 4, 2));
+  table.push(
     conv(32, 32, 4, stride2Index[1]),
     conv(32, 32, 3, 1),
     conv(32, 64, 4, stride2Index[2]),
@@ -71,13 +81,16 @@ export function autoencoderLayers(config: AutoencoderConfig): AeLayer[] {
       part: "encoder",
     },
   );
+  const encoder = scaled(table, config.channelScale).map((l, i, all) =>
+    i === all.length - 1 ? { ...l, cout: d } : l
+  );
   // Mirror: each encoder layer reversed; stride-2 (and flattened) convs ↔ transposed convs.
   const decoder: AeLayer[] = [];
   const body = encoder.slice(0, -1).reverse();
   decoder.push({
     kind: "convT",
     cin: d,
-    cout: 32,
+    cout: encoder[encoder.length - 1].cin,
     kernel: 8,
     stride: 1,
     pad: "valid",

@@ -115,6 +115,8 @@ const autoencoderSchema = baseSchema.extend({
   latentDim: positiveInt,
   /** LeakyReLU slope (0.2). */
   leakySlope: nonNegative,
+  /** Multiplies every hidden channel count (1 = Table 1; `smoke` uses 0.25 to stay fast on CPU). */
+  channelScale: z.number().positive(),
 });
 
 /** A resolved VT-ADL configuration. */
@@ -266,6 +268,7 @@ const AE_BASE = {
   ssimLoss: "oneMinus",
   latentDim: 100,
   leakySlope: 0.2,
+  channelScale: 1,
 } as const;
 
 function autoencoderConfigs(model: "ae-mse" | "ae-ssim"): Record<string, AutoencoderConfig> {
@@ -281,6 +284,8 @@ function autoencoderConfigs(model: "ae-mse" | "ae-ssim"): Record<string, Autoenc
       batchSize: 4,
       epochs: 2,
       learningRate: 1e-3,
+      latentDim: 16,
+      channelScale: 0.25,
     },
     quick: { ...base, name: "quick", imageSize: 128, resizeTo: 138, epochs: 10 },
     mnist: { ...base, name: "mnist", imageSize: 32, resizeTo: 32, epochs: 30 },

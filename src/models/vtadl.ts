@@ -140,6 +140,18 @@ export function vtadlParamSpecs(config: VtadlConfig): ParamSpec[] {
   return specs;
 }
 
+/**
+ * Cuts NHWC images into P×P patches, row-major over the grid, each flattened in (p1, p2, c) order
+ * (channel fastest), as `Rearrange('b c (h p1) (w p2) -> b (h w) (p1 p2 c)')` (student_transformer.py:95).
+ * [B, H, W, C] → [B, (H/P)·(W/P), P·P·C].
+ */
+export function patchify(x: tf.Tensor4D, patchSize: number): tf.Tensor3D {
+  const [b, h, w, c] = x.shape;
+  const p = patchSize;
+  const t = tf.reshape(x, [b, h / p, p, w / p, p, c]);
+  return tf.reshape(tf.transpose(t, [0, 1, 3, 2, 4, 5]), [b, (h / p) * (w / p), p * p * c]);
+}
+
 /** The VT-ADL network. */
 export class VtAdl implements Network {
   readonly config: VtadlConfig;
@@ -158,15 +170,6 @@ export class VtAdl implements Network {
   /** [B, N, D]: the noise added to the encoder output in training, or null when noiseStd is 0. */
   noiseShape(batch: number): number[] | null {
     return this.config.noiseStd > 0 ? [batch, this.gridSize ** 2, this.config.dim] : null;
-  }
-
-  /** Patchify in (p1, p2, c) order: [B, H, W, 3] → [B, N, P·P·3]. */
-  #patchify(x: tf.Tensor4D): tf.Tensor3D {
-    const [b] = x.shape;
-    const p = this.config.patchSize;
-    const g = this.gridSize;
-    const t = tf.reshape(x, [b, g, p, g, p, 3]);
-    return tf.reshape(tf.transpose(t, [0, 1, 3, 2, 4, 5]), [b, g * g, p * p * 3]);
   }
 
   /** Multi-head self-attention (student_transformer.py:41-72). */
@@ -190,7 +193,11 @@ export class VtAdl implements Network {
   encode(x: tf.Tensor4D): tf.Tensor3D {
     const p = this.params;
     const b = x.shape[0];
-    const tokens = dense(this.#patchify(x), p.get("encoder.patch.w"), p.get("encoder.patch.b"));
+    const tokens = dense(
+      patchify(x, this.config.patchSize),
+      p.get("encoder.patch.w"),
+      p.get("encoder.patch.b"),
+    );
     const cls = tf.tile(p.get("encoder.cls"), [b, 1, 1]);
     let h: tf.Tensor = tf.add(tf.concat([cls, tokens], 1), p.get("encoder.pos"));
     for (let l = 0; l < this.config.depth; l++) {
