@@ -295,12 +295,72 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/** Result of {@linkcode trainStep}. */
+export interface StepResult {
+  loss: number;
+  terms: Record<string, number>;
+  /** false: the loss or a term was NaN/±∞ and nothing was updated. */
+  finite: boolean;
+}
+
+/**
+ * One optimiser step on a batch: loss and gradients, then (if every value is finite) the BatchNorm
+ * running statistics and the Adam update. Training noise (VT-ADL) is drawn from `noiseStream`.
+ * Creates no lasting tensors.
+ *
+ * @example
+ * ```ts
+ * const { loss } = await trainStep(net, adam, images.slice(0, 8), RandomStream.derive(1, "noise"));
+ * ```
+ */
+export async function trainStep(
+  net: Network,
+  adam: Adam,
+  batch: ImageSample[],
+  noiseStream: RandomStream,
+): Promise<StepResult> {
+  const config = net.config;
+  const x = imagesToBatch(batch);
+  const noiseShape = net.noiseShape(batch.length);
+  const noise = noiseShape && config.model === "vtadl"
+    ? tf.tensor(noiseStream.normalArray(noiseShape.reduce((a, b) => a * b, 1), config.noiseStd), noiseShape)
+    : null;
+  let termNames: string[] = [];
+  let packed: tf.Tensor | null = null;
+  let bnStats: { name: string; mean: tf.Tensor; unbiasedVariance: tf.Tensor }[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const out = net.loss(x, noise);
+    termNames = Object.keys(out.terms);
+    packed = tf.keep(tf.stack([out.loss, ...termNames.map((n) => out.terms[n])]));
+    bnStats = out.bnStats.map((s) => ({
+      name: s.name,
+      mean: tf.keep(s.mean),
+      unbiasedVariance: tf.keep(s.unbiasedVariance),
+    }));
+    return out.loss;
+  }, adam.params.map((p) => p.variable));
+  const values = await (packed as unknown as tf.Tensor).data();
+  const finite = Array.from(values).every(Number.isFinite);
+  if (finite) {
+    for (const s of bnStats) {
+      updateRunningStat(net.params.get(`${s.name}.mean`), s.mean);
+      updateRunningStat(net.params.get(`${s.name}.var`), s.unbiasedVariance);
+    }
+    adam.apply(adam.params.map((p) => grads[p.variable.name]));
+  }
+  tf.dispose([x, value, packed as unknown as tf.Tensor, ...Object.values(grads)]);
+  if (noise) noise.dispose();
+  for (const s of bnStats) tf.dispose([s.mean, s.unbiasedVariance]);
+  const terms: Record<string, number> = {};
+  termNames.forEach((n, i) => terms[n] = values[i + 1]);
+  return { loss: values[0], terms, finite };
+}
+
 async function runEpoch(state: RunState, options: TrainOptions, epoch: number): Promise<EpochReport> {
   const { config, train } = options;
   const { net, adam } = state;
   const started = performance.now();
   const order = state.shuffle.permutation(train.length);
-  const varList = adam.params.map((p) => p.variable);
   const termSums: Record<string, number> = {};
   let lossSum = 0;
   let steps = 0;
@@ -311,51 +371,20 @@ async function runEpoch(state: RunState, options: TrainOptions, epoch: number): 
       );
     }
     const batch = order.slice(start, start + config.batchSize).map((i) => train[i]);
-    const x = imagesToBatch(batch);
-    const noiseShape = net.noiseShape(batch.length);
-    const noise = noiseShape && config.model === "vtadl"
-      ? tf.tensor(state.noise.normalArray(noiseShape.reduce((a, b) => a * b, 1), config.noiseStd), noiseShape)
-      : null;
-    let termNames: string[] = [];
-    let packed: tf.Tensor | null = null;
-    let bnStats: { name: string; mean: tf.Tensor; unbiasedVariance: tf.Tensor }[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const out = net.loss(x, noise);
-      termNames = Object.keys(out.terms);
-      packed = tf.keep(tf.stack([out.loss, ...termNames.map((n) => out.terms[n])]));
-      bnStats = out.bnStats.map((s) => ({
-        name: s.name,
-        mean: tf.keep(s.mean),
-        unbiasedVariance: tf.keep(s.unbiasedVariance),
-      }));
-      return out.loss;
-    }, varList);
-    const values = await (packed as unknown as tf.Tensor).data();
-    const disposeStep = () => {
-      tf.dispose([x, value, packed as unknown as tf.Tensor, ...Object.values(grads)]);
-      if (noise) noise.dispose();
-      for (const s of bnStats) tf.dispose([s.mean, s.unbiasedVariance]);
-    };
-    if (!Array.from(values).every(Number.isFinite)) {
-      disposeStep();
-      const terms = termNames.map((n, i) => `${n}=${values[i + 1]}`).join(" ");
+    const step = await trainStep(net, adam, batch, state.noise);
+    if (!step.finite) {
+      const terms = Object.entries(step.terms).map(([n, v]) => `${n}=${v}`).join(" ");
       throw new NonFiniteLossError(
-        `training stopped: non-finite loss ${values[0]} (${terms}) at epoch ${epoch}, step ${steps + 1}; ` +
+        `training stopped: non-finite loss ${step.loss} (${terms}) at epoch ${epoch}, step ${steps + 1}; ` +
           `the last good checkpoint (epoch ${
             epoch - 1
           }) is kept in ${options.checkpointDir}; try a lower learningRate`,
       );
     }
-    for (const s of bnStats) {
-      updateRunningStat(net.params.get(`${s.name}.mean`), s.mean);
-      updateRunningStat(net.params.get(`${s.name}.var`), s.unbiasedVariance);
-    }
-    adam.apply(adam.params.map((p) => grads[p.variable.name]));
-    disposeStep();
-    lossSum += values[0];
-    termNames.forEach((n, i) => termSums[n] = (termSums[n] ?? 0) + values[i + 1]);
+    lossSum += step.loss;
+    for (const [n, v] of Object.entries(step.terms)) termSums[n] = (termSums[n] ?? 0) + v;
     steps += 1;
-    options.onStep?.({ epoch, step: steps, loss: values[0] });
+    options.onStep?.({ epoch, step: steps, loss: step.loss });
   }
   const seconds = (performance.now() - started) / 1000;
   const terms: Record<string, number> = {};
