@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { main } from "../main.ts";
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -81,7 +82,7 @@ Deno.test("SIGINT stops train between steps with exit 130 and a --resume hint", 
       "--allow-env",
       "--allow-ffi",
       "--allow-sys",
-      "main.ts",
+      fileURLToPath(new URL("../main.ts", import.meta.url)),
       "train",
       "--dataset",
       "synthetic-noise",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { resolveConfig } from "../src/models/configs.ts";
@@ -94,7 +95,7 @@ Deno.test("resume after SIGKILL mid-run reaches the bit-identical final weights"
       "--allow-env",
       "--allow-sys",
       "--allow-ffi",
-      "tests/fixtures/train_child.ts",
+      fileURLToPath(new URL("./fixtures/train_child.ts", import.meta.url)),
       dir,
       epochs,
     ],

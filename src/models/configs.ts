@@ -8,7 +8,7 @@
  * | name  | image | patch | grid | dim | depth | heads | MLP  | K   | decoder                         | epochs |
  * |-------|-------|-------|------|-----|-------|-------|------|-----|---------------------------------|--------|
  * | smoke | 32    | 4     | 8×8  | 32  | 1     | 2     | 64   | 3   | stride-2 from 4×4 (3 stages)    | 2      |
- * | quick | 128   | 16    | 8×8  | 128 | 2     | 4     | 256  | 10  | stride-2 from 8×8 (4 stages)    | 10     |
+ * | quick | 128   | 16    | 8×8  | 64  | 2     | 4     | 128  | 10  | stride-2 from 8×8 (4 stages)    | 5      |
  * | mnist | 28    | 4     | 7×7  | 128 | 4     | 4     | 256  | 10  | stride-2 from 7×7 (2 stages)    | 30     |
  * | code  | 512   | 64    | 8×8  | 512 | 6     | 8     | 1024 | 10  | the original 6 ConvT layers     | 400    |
  * | paper | 512   | 64    | 8×8  | 512 | 6     | 8     | 1024 | 150 | the original 6 ConvT layers     | 400    |
@@ -224,16 +224,16 @@ const VTADL_CONFIGS: Record<string, VtadlConfig> = {
     imageSize: 128,
     resizeTo: 138,
     patchSize: 16,
-    epochs: 10,
+    epochs: 5,
     learningRate: 1e-4,
-    dim: 128,
+    dim: 64,
     depth: 2,
     heads: 4,
-    mlpDim: 256,
+    mlpDim: 128,
     projectionDim: 512,
     decoder: "stride2",
     decoderSeedSize: 8,
-    decoderChannels: [32, 32, 16, 8],
+    decoderChannels: [16, 16, 8, 8],
     numGaussians: 10,
   },
   // MNIST: no public code (doc §8). Native 28×28 (grey replicated to 3 channels), patch 4 → 7×7 = 49
@@ -287,7 +287,7 @@ function autoencoderConfigs(model: "ae-mse" | "ae-ssim"): Record<string, Autoenc
       latentDim: 16,
       channelScale: 0.25,
     },
-    quick: { ...base, name: "quick", imageSize: 128, resizeTo: 138, epochs: 10 },
+    quick: { ...base, name: "quick", imageSize: 128, resizeTo: 138, epochs: 5 },
     mnist: { ...base, name: "mnist", imageSize: 32, resizeTo: 32, epochs: 30 },
     code: { ...base, name: "code", imageSize: 512, resizeTo: 550 },
     paper: { ...base, name: "paper", imageSize: 512, resizeTo: 550, ...pickPaperData() },

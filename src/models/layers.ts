@@ -57,19 +57,14 @@ export function convTranspose(
   b: tf.Tensor,
 ): tf.Tensor4D {
   const [batch, height, width] = x.shape;
-  const fullH = (height - 1) * spec.stride + spec.kernel;
-  const fullW = (width - 1) * spec.stride + spec.kernel;
-  let y = tf.conv2dTranspose(
+  // tfjs's numeric `pad` is the padding of the forward convolution, i.e. PyTorch's output crop.
+  const y = tf.conv2dTranspose(
     x,
     w as tf.Tensor4D,
-    [batch, fullH, fullW, spec.cout],
+    [batch, convTransposeOutSize(spec, height), convTransposeOutSize(spec, width), spec.cout],
     [spec.stride, spec.stride],
-    "valid",
+    spec.crop === 0 ? "valid" : spec.crop,
   );
-  if (spec.crop > 0) {
-    const c = spec.crop;
-    y = tf.slice(y, [0, c, c, 0], [batch, fullH - 2 * c, fullW - 2 * c, spec.cout]);
-  }
   return tf.add(y, b);
 }
 
