@@ -1,0 +1,421 @@
+/**
+ * The training loop, top to bottom: seeded streams → network → Adam → for each epoch: shuffle, batches
+ * (with training noise), loss and gradients, optimiser step → checkpoint. As train.py: batch 8, Adam with
+ * coupled weight decay, constant LR, and the checkpoint with the lowest mean epoch loss kept.
+ *
+ * Determinism: weights, shuffling and noise come from the seed's streams (rng.ts), and the cpu backend is
+ * deterministic, so the same seed and backend give bit-identical losses and weights. A checkpoint holds
+ * every piece of state, so `resume` continues bit-identically.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "./gradients.ts";
+import { join } from "node:path";
+import { configHash, type ModelConfig, type ModelKind } from "../models/configs.ts";
+import { buildNetwork, type Network } from "../models/network.ts";
+import { updateRunningStat } from "../models/layers.ts";
+import type { ImageSample } from "../datasets/types.ts";
+import { Adam } from "./adam.ts";
+import {
+  type CheckpointMeta,
+  readCheckpoint,
+  restoreVariable,
+  type StoredTensor,
+  writeCheckpoint,
+} from "./checkpoint.ts";
+import { RandomStream } from "./rng.ts";
+
+/** One epoch's summary. */
+export interface EpochReport {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean over the epoch's batches of the total loss. */
+  loss: number;
+  /** Mean over batches of each loss term (unweighted), e.g. mse, ssim, nll. */
+  terms: Record<string, number>;
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+/** Options of {@linkcode trainModel}. */
+export interface TrainOptions {
+  model: ModelKind;
+  config: ModelConfig;
+  seed: number;
+  /** Normal training images at config.imageSize² (HWC uint8, 3 channels). */
+  train: ImageSample[];
+  /** Folder for `last.ckpt` and `best.ckpt`. */
+  checkpointDir: string;
+  /** Continue from `last.ckpt` if it exists (it must come from the same config, model and seed). */
+  resume?: boolean;
+  onEpoch?: (report: EpochReport) => void;
+  /** Called after every optimiser step (tests use it to watch tf.memory()). */
+  onStep?: (info: { epoch: number; step: number; loss: number }) => void;
+  /** Stops between steps; the last completed epoch's checkpoint stays valid. */
+  signal?: AbortSignal;
+  /** Stop after this many epochs in this call (the run stays resumable); default: all. */
+  maxEpochsThisRun?: number;
+}
+
+/** What {@linkcode trainModel} returns. */
+export interface TrainResult {
+  /** The model with the weights the checkpoint policy keeps (best epoch or last). */
+  model: TrainedModel;
+  /** Every epoch's report, including those before a resume. */
+  epochs: EpochReport[];
+  bestEpoch: number;
+  /** Wall-clock seconds of this call. */
+  seconds: number;
+}
+
+/** A trained network with its config and provenance; dispose it when done. */
+export class TrainedModel {
+  readonly kind: ModelKind;
+  readonly config: ModelConfig;
+  readonly network: Network;
+  readonly seed: number;
+  /** Epoch whose weights these are. */
+  readonly epoch: number;
+
+  /** Wraps a network. */
+  constructor(network: Network, seed: number, epoch: number) {
+    this.network = network;
+    this.config = network.config;
+    this.kind = network.config.model;
+    this.seed = seed;
+    this.epoch = epoch;
+  }
+
+  /** Frees the network's variables. */
+  dispose(): void {
+    this.network.dispose();
+  }
+}
+
+/** Training stopped on a NaN or infinite loss; the last good checkpoint is kept. */
+export class NonFiniteLossError extends Error {
+  override name = "NonFiniteLossError";
+}
+
+/** Training was stopped through the abort signal. */
+export class TrainingInterrupted extends Error {
+  override name = "TrainingInterrupted";
+}
+
+const LAST = "last.ckpt";
+const BEST = "best.ckpt";
+
+/** Raw training state that checkpoints hold. */
+interface RunState {
+  net: Network;
+  adam: Adam;
+  shuffle: RandomStream;
+  noise: RandomStream;
+  epochs: EpochReport[];
+  bestEpoch: number;
+  bestLoss: number;
+}
+
+function checkImages(images: ImageSample[], config: ModelConfig): void {
+  if (images.length === 0) throw new Error("no training images: the split's train list is empty");
+  for (const img of images) {
+    if (img.width !== config.imageSize || img.height !== config.imageSize || img.channels !== 3) {
+      throw new Error(
+        `training image ${img.path} is ${img.width}×${img.height}×${img.channels}, config ${config.name} needs ` +
+          `${config.imageSize}×${config.imageSize}×3 (preprocess with resize ${config.resizeTo}, crop ${config.imageSize})`,
+      );
+    }
+  }
+}
+
+/** Stacks images into a float32 NHWC batch scaled to [0, 1] (ToTensor(), no normalisation). */
+export function imagesToBatch(images: ImageSample[]): tf.Tensor4D {
+  const { width, height } = images[0];
+  const size = width * height * 3;
+  const data = new Float32Array(images.length * size);
+  images.forEach((img, i) => {
+    for (let j = 0; j < size; j++) data[i * size + j] = img.pixels[j] / 255;
+  });
+  return tf.tensor4d(data, [images.length, height, width, 3]);
+}
+
+function tensorsOf(state: RunState): { name: string; tensor: tf.Tensor }[] {
+  return [
+    ...state.net.params.entries().map(([spec, v]) => ({
+      name: `param:${spec.name}`,
+      tensor: v as tf.Tensor,
+    })),
+    ...state.adam.stateTensors().map(({ name, tensor }) => ({
+      name: `adam:${name}`,
+      tensor: tensor as tf.Tensor,
+    })),
+  ];
+}
+
+function metaOf(options: TrainOptions, state: RunState, epoch: number): CheckpointMeta {
+  return {
+    format: 1,
+    model: options.model,
+    config: options.config,
+    configHash: configHash(options.config),
+    seed: options.seed,
+    epoch,
+    optimizerStep: state.adam.step,
+    rng: { shuffle: state.shuffle.state(), noise: state.noise.state() },
+    epochs: state.epochs,
+    bestEpoch: state.bestEpoch,
+    bestLoss: state.bestLoss,
+    backend: tf.getBackend(),
+  };
+}
+
+function restoreParams(net: Network, tensors: Map<string, StoredTensor>): void {
+  for (const [spec, variable] of net.params.entries()) {
+    restoreVariable(variable, tensors.get(`param:${spec.name}`), spec.name);
+  }
+}
+
+function checkCompatible(meta: CheckpointMeta, options: TrainOptions, path: string): void {
+  const hash = configHash(options.config);
+  if (meta.model !== options.model || meta.configHash !== hash) {
+    throw new Error(
+      `checkpoint ${path} is from ${meta.model}/${meta.config.name} (config hash ${
+        meta.configHash.slice(0, 12)
+      }), ` +
+        `this run is ${options.model}/${options.config.name} (${
+          hash.slice(0, 12)
+        }): use another --out or the same config`,
+    );
+  }
+  if (meta.seed !== options.seed) {
+    throw new Error(
+      `checkpoint ${path} is from seed ${meta.seed}, this run uses seed ${options.seed}: use another --out`,
+    );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Trains one model on one category's normal images and returns the model the checkpoint policy keeps.
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig("vtadl", "smoke");
+ * const { model, epochs } = await trainModel({ model: "vtadl", config, seed: 1, train, checkpointDir: "out/ckpt" });
+ * model.dispose();
+ * ```
+ */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const { config, seed, train, checkpointDir } = options;
+  if (config.model !== options.model) {
+    throw new Error(`config is for ${config.model}, model is ${options.model}`);
+  }
+  checkImages(train, config);
+  const started = performance.now();
+  const net = buildNetwork(config, RandomStream.derive(seed, "init"));
+  const trainable = net.params.trainableSpecs().map((spec) => ({
+    name: spec.name,
+    variable: net.params.get(spec.name),
+    accumulate: net.accumulatesGradient(spec.name),
+  }));
+  const adam = new Adam(trainable, {
+    learningRate: config.learningRate,
+    beta1: config.adamBeta1,
+    beta2: config.adamBeta2,
+    epsilon: config.adamEpsilon,
+    weightDecay: config.weightDecay,
+  });
+  const state: RunState = {
+    net,
+    adam,
+    shuffle: RandomStream.derive(seed, "shuffle"),
+    noise: RandomStream.derive(seed, "noise"),
+    epochs: [],
+    bestEpoch: 0,
+    bestLoss: Infinity,
+  };
+  try {
+    const lastPath = join(checkpointDir, LAST);
+    let startEpoch = 0;
+    if (options.resume && await exists(lastPath)) {
+      const { meta, tensors } = await readCheckpoint(lastPath);
+      checkCompatible(meta, options, lastPath);
+      restoreParams(net, tensors);
+      for (const { name, tensor } of adam.stateTensors()) {
+        restoreVariable(tensor, tensors.get(`adam:${name}`), `adam:${name}`);
+      }
+      adam.step = meta.optimizerStep;
+      state.shuffle = RandomStream.fromState(meta.rng.shuffle);
+      state.noise = RandomStream.fromState(meta.rng.noise);
+      state.epochs = meta.epochs;
+      state.bestEpoch = meta.bestEpoch;
+      state.bestLoss = meta.bestLoss;
+      startEpoch = meta.epoch;
+    }
+    const lastEpoch = Math.min(config.epochs, startEpoch + (options.maxEpochsThisRun ?? Infinity));
+    for (let epoch = startEpoch + 1; epoch <= lastEpoch; epoch++) {
+      const report = await runEpoch(state, options, epoch);
+      state.epochs.push(report);
+      // train.py saves when the epoch's mean loss is ≤ the best so far.
+      const isBest = config.checkpointPolicy === "last" || report.loss <= state.bestLoss;
+      if (isBest) {
+        state.bestEpoch = epoch;
+        state.bestLoss = report.loss;
+      }
+      const meta = metaOf(options, state, epoch);
+      await writeCheckpoint(lastPath, meta, tensorsOf(state));
+      if (isBest) await writeCheckpoint(join(checkpointDir, BEST), meta, tensorsOf(state));
+      options.onEpoch?.(report);
+    }
+    if (state.bestEpoch !== state.epochs.length && state.bestEpoch > 0) {
+      const { tensors } = await readCheckpoint(join(checkpointDir, BEST));
+      restoreParams(net, tensors);
+    }
+    adam.dispose();
+    return {
+      model: new TrainedModel(net, seed, state.bestEpoch),
+      epochs: state.epochs,
+      bestEpoch: state.bestEpoch,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } catch (error) {
+    adam.dispose();
+    net.dispose();
+    throw error;
+  }
+}
+
+/** Result of {@linkcode trainStep}. */
+export interface StepResult {
+  loss: number;
+  terms: Record<string, number>;
+  /** false: the loss or a term was NaN/±∞ and nothing was updated. */
+  finite: boolean;
+}
+
+/**
+ * One optimiser step on a batch: loss and gradients, then (if every value is finite) the BatchNorm
+ * running statistics and the Adam update. Training noise (VT-ADL) is drawn from `noiseStream`.
+ * Creates no lasting tensors.
+ *
+ * @example
+ * ```ts
+ * const { loss } = await trainStep(net, adam, images.slice(0, 8), RandomStream.derive(1, "noise"));
+ * ```
+ */
+export async function trainStep(
+  net: Network,
+  adam: Adam,
+  batch: ImageSample[],
+  noiseStream: RandomStream,
+): Promise<StepResult> {
+  const config = net.config;
+  const x = imagesToBatch(batch);
+  const noiseShape = net.noiseShape(batch.length);
+  const noise = noiseShape && config.model === "vtadl"
+    ? tf.tensor(noiseStream.normalArray(noiseShape.reduce((a, b) => a * b, 1), config.noiseStd), noiseShape)
+    : null;
+  let termNames: string[] = [];
+  let packed: tf.Tensor | null = null;
+  let bnStats: { name: string; mean: tf.Tensor; unbiasedVariance: tf.Tensor }[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const out = net.loss(x, noise);
+    termNames = Object.keys(out.terms);
+    packed = tf.keep(tf.stack([out.loss, ...termNames.map((n) => out.terms[n])]));
+    bnStats = out.bnStats.map((s) => ({
+      name: s.name,
+      mean: tf.keep(s.mean),
+      unbiasedVariance: tf.keep(s.unbiasedVariance),
+    }));
+    return out.loss;
+  }, adam.params.map((p) => p.variable));
+  const values = await (packed as unknown as tf.Tensor).data();
+  const finite = Array.from(values).every(Number.isFinite);
+  if (finite) {
+    for (const s of bnStats) {
+      updateRunningStat(net.params.get(`${s.name}.mean`), s.mean);
+      updateRunningStat(net.params.get(`${s.name}.var`), s.unbiasedVariance);
+    }
+    adam.apply(adam.params.map((p) => grads[p.variable.name]));
+  }
+  tf.dispose([x, value, packed as unknown as tf.Tensor, ...Object.values(grads)]);
+  if (noise) noise.dispose();
+  for (const s of bnStats) tf.dispose([s.mean, s.unbiasedVariance]);
+  const terms: Record<string, number> = {};
+  termNames.forEach((n, i) => terms[n] = values[i + 1]);
+  return { loss: values[0], terms, finite };
+}
+
+async function runEpoch(state: RunState, options: TrainOptions, epoch: number): Promise<EpochReport> {
+  const { config, train } = options;
+  const { net, adam } = state;
+  const started = performance.now();
+  const order = state.shuffle.permutation(train.length);
+  const termSums: Record<string, number> = {};
+  let lossSum = 0;
+  let steps = 0;
+  for (let start = 0; start < order.length; start += config.batchSize) {
+    if (options.signal?.aborted) {
+      throw new TrainingInterrupted(
+        `training interrupted in epoch ${epoch}; resume from the last checkpoint`,
+      );
+    }
+    const batch = order.slice(start, start + config.batchSize).map((i) => train[i]);
+    const step = await trainStep(net, adam, batch, state.noise);
+    if (!step.finite) {
+      const terms = Object.entries(step.terms).map(([n, v]) => `${n}=${v}`).join(" ");
+      throw new NonFiniteLossError(
+        `training stopped: non-finite loss ${step.loss} (${terms}) at epoch ${epoch}, step ${steps + 1}; ` +
+          `the last good checkpoint (epoch ${
+            epoch - 1
+          }) is kept in ${options.checkpointDir}; try a lower learningRate`,
+      );
+    }
+    lossSum += step.loss;
+    for (const [n, v] of Object.entries(step.terms)) termSums[n] = (termSums[n] ?? 0) + v;
+    steps += 1;
+    options.onStep?.({ epoch, step: steps, loss: step.loss });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const terms: Record<string, number> = {};
+  for (const [n, sum] of Object.entries(termSums)) terms[n] = sum / steps;
+  return { epoch, loss: lossSum / steps, terms, imagesPerSecond: train.length / seconds, seconds };
+}
+
+/**
+ * Loads the model a checkpoint holds (e.g. `best.ckpt`) for scoring.
+ *
+ * @example
+ * ```ts
+ * const model = await loadTrainedModel("runs/x/checkpoints/best.ckpt");
+ * ```
+ */
+export async function loadTrainedModel(path: string): Promise<TrainedModel> {
+  const { meta, tensors } = await readCheckpoint(path);
+  const net = buildNetwork(meta.config, RandomStream.derive(meta.seed, "init"));
+  restoreParams(net, tensors);
+  return new TrainedModel(net, meta.seed, meta.epoch);
+}
+
+/** One progress line: epoch, loss and its terms, img/s and the ETA of the remaining epochs. */
+export function formatEpochLine(report: EpochReport, totalEpochs: number, meanEpochSeconds: number): string {
+  const terms = Object.entries(report.terms).map(([n, v]) => `${n} ${v.toPrecision(5)}`).join(", ");
+  const eta = Math.max(totalEpochs - report.epoch, 0) * meanEpochSeconds;
+  const etaText = eta >= 3600
+    ? `${(eta / 3600).toFixed(1)} h`
+    : eta >= 60
+    ? `${(eta / 60).toFixed(1)} min`
+    : `${eta.toFixed(0)} s`;
+  return `epoch ${report.epoch}/${totalEpochs}  loss ${report.loss.toPrecision(6)} (${terms})  ` +
+    `${report.imagesPerSecond.toFixed(2)} img/s  ${report.seconds.toFixed(1)} s  ETA ${etaText}`;
+}
