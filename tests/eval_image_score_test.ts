@@ -7,7 +7,7 @@ import {
   type RawScores,
 } from "../src/eval/image_score.ts";
 import { anomalyMap, evaluateCategory } from "../src/eval/evaluate.ts";
-import { bruteAuroc, fakeDeps, fakeSplit } from "./fakes/pipeline_fakes.ts";
+import { bruteAuroc, fakeDeps, fakeSplit, SIZE } from "./fakes/pipeline_fakes.ts";
 
 function raw(mse: number, ssim: number, nll: number[] | null): RawScores {
   return {
@@ -88,8 +88,8 @@ Deno.test("evaluateCategory labels metrics with their variants and scores pixels
   assert.equal(byKey.auPro.variant, "AU-PRO@0.3");
   assert.equal(byKey.auPro.details?.nRegions, 5);
   assert.equal(ev.maps?.length, split.test.length);
-  assert.equal(ev.maps?.[0].width, 16);
-  assert.equal(ev.masks?.[0].data.length, 256);
+  assert.equal(ev.maps?.[0].width, SIZE);
+  assert.equal(ev.masks?.[0].data.length, SIZE * SIZE);
 
   const noMasks = fakeSplit("mnist", "3", false);
   const ev2 = evaluateCategory(

@@ -111,7 +111,7 @@ Deno.test("the pipeline evaluates pixels against original-size masks when asked"
   assert.equal(record.status, "completed", record.error?.message ?? "");
   assert.equal(record.evaluation.resolution, "original");
   const pixel = record.metrics.find((m) => m.key === "pixelAuroc")!;
-  assert.equal(pixel.details?.resolution, "32×32 (original)");
+  assert.equal(pixel.details?.resolution, `${2 * SIZE}×${2 * SIZE} (original)`);
   assert.ok(pixel.value > 0.8, `pixel AUROC ${pixel.value}`);
   assert.ok(record.artifacts.length > 0, "panels still drawn at the preprocessed size");
 });

@@ -13,6 +13,7 @@ import type { RunRecord } from "../src/eval/run_record.ts";
 import type { MetricKey } from "../src/eval/evaluate.ts";
 import { writeReport } from "../src/report/write_report.ts";
 import { main } from "../main.ts";
+import { resolveConfig } from "../src/models/configs.ts";
 
 // Recomputed means as published-results.md states them (independent of the code under test).
 const DOC_MEANS: [typeof TABLE2_MNIST, string, number][] = [
@@ -87,16 +88,7 @@ function record(
       name: "smoke",
       hash: "feedbeef".repeat(8),
       variant: "code",
-      resolved: {
-        name: "smoke",
-        imageSize: 64,
-        resizeTo: 64,
-        patchSize: 16,
-        batchSize: 8,
-        epochs: 2,
-        learningRate: 1e-4,
-        weightDecay: 1e-4,
-      },
+      resolved: resolveConfig("vtadl", "smoke"),
     },
     seed,
     evaluation: {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { renderCellSummary, type ReproduceOptions, runReproduce } from "../src/eval/pipeline.ts";
 import { readRunEvents, readRunRecord, readRunRecords } from "../src/eval/run_record.ts";
 import { fakeDeps } from "./fakes/pipeline_fakes.ts";
+import { resolveConfig } from "../src/models/configs.ts";
 
 function options(outDir: string, extra: Partial<ReproduceOptions> = {}): ReproduceOptions {
   return {
@@ -172,23 +173,14 @@ Deno.test("unknown categories, and original resolution without a decoder, are re
 
 Deno.test("preprocessing follows the config: resize/crop, mask resize, BTAD direct512", async () => {
   const { preprocessOf } = await import("../src/eval/pipeline.ts");
-  const code = {
-    name: "code",
-    imageSize: 512,
-    resizeTo: 550,
-    patchSize: 64,
-    batchSize: 8,
-    epochs: 400,
-    learningRate: 1e-4,
-    weightDecay: 1e-4,
-  };
+  const code = resolveConfig("vtadl", "code");
+  const paper = resolveConfig("vtadl", "paper");
   assert.deepEqual(preprocessOf("mvtec", code, "c"), {
     resize: 550,
     crop: 512,
     maskResize: "bilinearAnyPositive",
     cacheDir: "c",
   });
-  const paper = { ...code, name: "paper", variant: "paper", maskResize: "nearest", btadResize: "direct512" };
   assert.deepEqual(preprocessOf("btad", paper, "c"), {
     resize: 512,
     crop: 512,

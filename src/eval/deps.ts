@@ -10,68 +10,32 @@ import type { CategorySplit, ImageSample } from "../datasets/types.ts";
 import type { EnsuredDataset, EnsureOptions } from "../datasets/ensure.ts";
 import type { PreprocessOptions } from "../datasets/loaders.ts";
 import type { AuProResult, MaskMap, ScoreMap } from "../metrics/mod.ts";
-import type { RawScores } from "./image_score.ts";
+import type { ModelConfig } from "../models/configs.ts";
+import type { BackendInfo } from "../train/backend.ts";
+import type { RawScores } from "../train/score.ts";
+import type { EpochReport, TrainedModel, TrainOptions, TrainResult } from "../train/trainer.ts";
 
-export type { AuProResult, EnsuredDataset, EnsureOptions, MaskMap, PreprocessOptions, ScoreMap };
+export type {
+  AuProResult,
+  BackendInfo,
+  EnsuredDataset,
+  EnsureOptions,
+  EpochReport,
+  MaskMap,
+  ModelConfig,
+  PreprocessOptions,
+  RawScores,
+  ScoreMap,
+  TrainedModel,
+  TrainOptions,
+  TrainResult,
+};
 
 /** The datasets the harness knows. */
 export type DatasetName = "mvtec" | "btad" | "mnist" | "fashion-mnist" | "synthetic";
 
 /** The three models the paper compares. */
 export type ModelName = "vtadl" | "ae-mse" | "ae-ssim";
-
-/** A resolved model config (src/models/configs.ts): plain data; the fields the pipeline reads. */
-export interface ModelConfig {
-  name: string;
-  imageSize: number;
-  resizeTo: number;
-  patchSize: number;
-  batchSize: number;
-  epochs: number;
-  learningRate: number;
-  weightDecay: number;
-}
-
-/** The tfjs backend in use (src/train/backend.ts). */
-export interface BackendInfo {
-  name: "tensorflow" | "webgpu" | "cpu";
-  adapter?: { vendor: string; device: string; description: string; isFallbackAdapter: boolean };
-  versions: Record<string, string>;
-}
-
-/** One finished training epoch (src/train/trainer.ts). */
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-  terms: Record<string, number>;
-  imagesPerSecond: number;
-  seconds: number;
-}
-
-/** A trained model; the pipeline only scores with it and disposes it. */
-export interface TrainedModel {
-  dispose(): void;
-}
-
-/** Options of `trainModel` (src/train/trainer.ts). */
-export interface TrainOptions {
-  model: ModelName;
-  config: ModelConfig;
-  seed: number;
-  train: ImageSample[];
-  checkpointDir: string;
-  resume?: boolean;
-  onEpoch?: (report: EpochReport) => void;
-  signal?: AbortSignal;
-}
-
-/** What `trainModel` returns. */
-export interface TrainResult {
-  model: TrainedModel;
-  epochs: EpochReport[];
-  bestEpoch: number;
-  seconds: number;
-}
 
 /** The metric functions the evaluation calls (src/metrics/mod.ts). */
 export interface MetricFunctions {

@@ -16,22 +16,9 @@
  *
  * @module
  */
+import type { RawScores } from "../train/score.ts";
 
-/** One image's forward outputs, as `scoreImages` (src/train/score.ts) returns them. */
-export interface RawScores {
-  /** Mean over pixels and channels of (recon − x)². */
-  mse: number;
-  /** SSIM(x, recon), as the original SSIM module. */
-  ssim: number;
-  /** VT-ADL per-patch NLL, row-major gridSize×gridSize; `null` for autoencoders. */
-  patchNll: Float32Array | null;
-  /** Patches per side (0 for autoencoders). */
-  gridSize: number;
-  /** H×W per-pixel squared error averaged over channels. */
-  errorMap: Float32Array;
-  /** H×W per-pixel SSIM averaged over channels. */
-  ssimMap: Float32Array;
-}
+export type { RawScores };
 
 /** The image-score variants: the four VT-ADL ones and the two autoencoder ones. */
 export const IMAGE_SCORE_VARIANTS = ["code", "paper", "nll", "recon", "mse", "ssim"] as const;

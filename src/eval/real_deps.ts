@@ -6,10 +6,6 @@
  */
 import type { PipelineDeps } from "./deps.ts";
 
-function notMerged(name: string): never {
-  throw new Error(`reproduce: ${name} (src/models, src/train) is not merged into this branch yet`);
-}
-
 /**
  * Loads the real modules behind {@linkcode PipelineDeps}.
  *
@@ -19,21 +15,25 @@ function notMerged(name: string): never {
  * ```
  */
 export async function loadRealDeps(): Promise<PipelineDeps> {
-  const [ensure, loaders, decode, metrics] = await Promise.all([
+  const [ensure, loaders, decode, configs, backend, trainer, score, metrics] = await Promise.all([
     import("../datasets/ensure.ts"),
     import("../datasets/loaders.ts"),
     import("../datasets/image_decode.ts"),
+    import("../models/configs.ts"),
+    import("../train/backend.ts"),
+    import("../train/trainer.ts"),
+    import("../train/score.ts"),
     import("../metrics/mod.ts"),
   ]);
   return {
     ensureDataset: ensure.ensureDataset,
     listCategories: loaders.listCategories,
     loadCategorySplit: loaders.loadCategorySplit,
-    resolveConfig: () => notMerged("resolveConfig"),
-    configHash: () => notMerged("configHash"),
-    initBackend: () => notMerged("initBackend"),
-    trainModel: () => notMerged("trainModel"),
-    scoreImages: () => notMerged("scoreImages"),
+    resolveConfig: configs.resolveConfig,
+    configHash: configs.configHash,
+    initBackend: backend.initBackend,
+    trainModel: trainer.trainModel,
+    scoreImages: score.scoreImages,
     metrics: {
       rocAuc: metrics.rocAuc,
       averagePrecision: metrics.averagePrecision,

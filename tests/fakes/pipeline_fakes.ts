@@ -1,18 +1,13 @@
 /**
- * Fake data layer and trainer behind `PipelineDeps` (with the real metric engine), for testing the
- * reproduce orchestration in seconds. Images are 16×16; anomalous ones carry a bright 4×4 square
+ * Fake data layer and trainer behind `PipelineDeps` (with the real configs and metric engine), for
+ * testing the reproduce orchestration in seconds. Images are 32×32 (the smoke crop); anomalous ones carry a bright 4×4 square
  * whose mask is exact; the fake "model" scores each 4×4 patch by its mean brightness.
  *
  * @module
  */
 import type { CategorySplit, ImageSample } from "../../src/datasets/types.ts";
-import type {
-  EpochReport,
-  ModelConfig,
-  PipelineDeps,
-  TrainOptions,
-  TrainResult,
-} from "../../src/eval/deps.ts";
+import type { EpochReport, PipelineDeps, TrainOptions, TrainResult } from "../../src/eval/deps.ts";
+import { configHash, resolveConfig } from "../../src/models/configs.ts";
 import {
   auPro,
   averagePrecision,
@@ -23,7 +18,7 @@ import {
 } from "../../src/metrics/mod.ts";
 import type { RawScores } from "../../src/eval/image_score.ts";
 
-export const SIZE = 16;
+export const SIZE = 32; // the smoke config's crop
 
 /** Mann–Whitney AUROC with ties ½ (O(n²), fine for fixtures). */
 export function bruteAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
@@ -139,23 +134,9 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
       calls.loads++;
       return Promise.resolve(fakeSplit(dataset, category, options.withMasks ?? true));
     },
-    resolveConfig(model, name, overrides) {
-      const config: ModelConfig & { variant: string; imageScore: string; imageScoreSsim: string } = {
-        name,
-        imageSize: SIZE,
-        resizeTo: SIZE,
-        patchSize: 4,
-        batchSize: 2,
-        epochs: Number(overrides?.epochs ?? epochsTotal),
-        learningRate: 1e-3,
-        weightDecay: 0,
-        variant: name === "paper" ? "paper" : "code",
-        imageScore: name === "mnist" ? "reconstruction" : "combined",
-        imageScoreSsim: name === "paper" ? "oneMinus" : "plus",
-      };
-      return model === "vtadl" ? config : { ...config, patchSize: 0 };
-    },
-    configHash: (config) => `h${JSON.stringify(config).length}${config.epochs}`.padEnd(64, "0"),
+    resolveConfig: (model, name, overrides) =>
+      resolveConfig(model, name, { epochs: String(epochsTotal), ...overrides }),
+    configHash,
     initBackend: () => Promise.resolve({ name: "cpu", versions: { "tfjs-core": "fake" } }),
     async trainModel(o: TrainOptions): Promise<TrainResult> {
       calls.train.push({
