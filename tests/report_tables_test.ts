@@ -247,6 +247,21 @@ Deno.test("leaderboard ranks run groups by mean image AUROC within a dataset", (
   assert.match(cells(lines[2])[1], /AE MSE ours/);
   assert.equal(cells(lines[2])[4], "0.900");
   assert.match(cells(lines[3])[1], /VT-ADL ours/);
+  assert.equal(cells(lines[3])[8], "1.0 min", "train time = durations when no epochs are recorded");
+  const withEpochs = {
+    ...a,
+    training: {
+      epochs: [1, 2].map((epoch) => ({ epoch, loss: 1, terms: {}, imagesPerSecond: 1, seconds: 90 })),
+      bestEpoch: 2,
+      resumed: true,
+    },
+    durations: { ...a.durations, trainSeconds: 0.1 },
+  };
+  assert.equal(
+    cells(tableLines(renderLeaderboard([withEpochs]))[2])[8],
+    "3.0 min",
+    "epoch times count, not the resumed call",
+  );
 });
 
 Deno.test("report command reads records from --runs and writes markdown atomically to --out", async () => {

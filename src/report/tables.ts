@@ -332,7 +332,15 @@ export function renderLeaderboard(records: RunRecord[]): string {
       };
       const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(3));
       const image = avg("imageAuroc");
-      const trainSeconds = g.records.reduce((a, r) => a + r.durations.trainSeconds, 0);
+      // Sum of the epochs' own times, so a cell re-evaluated from its checkpoint still shows its training cost.
+      const trainSeconds = g.records.reduce(
+        (a, r) =>
+          a +
+          (r.training && r.training.epochs.length > 0
+            ? r.training.epochs.reduce((b, e) => b + e.seconds, 0)
+            : r.durations.trainSeconds),
+        0,
+      );
       rows.push({
         dataset,
         sortKey: image ?? -1,
