@@ -53,8 +53,8 @@ export function composePanel(
 }
 
 /**
- * Writes `panels/best-<k>.png` and `panels/worst-<k>.png` into `runDir` for the `count` highest- and
- * lowest-scored anomalous test images; returns the written paths relative to `runDir`.
+ * Writes `panels/best-<k>_<defect>_<stem>.png` and `panels/worst-<k>_…png` into `runDir` for the `count`
+ * highest- and lowest-scored anomalous test images; returns the written paths relative to `runDir`.
  *
  * @example
  * ```ts
@@ -91,7 +91,12 @@ export async function writeHeatmapPanels(
       const png = await sharp(panel.rgb, { raw: { width: panel.width, height: panel.height, channels: 3 } })
         .png()
         .toBuffer();
-      const rel = `panels/${kind}-${k + 1}.png`;
+      // The name says which test image it is: best-1_<defect>_<stem>.png.
+      const stem = test[i].path.split("/").slice(-2).join("_").replace(/\.[^.]*$/, "").replace(
+        /[^A-Za-z0-9_.-]+/g,
+        "-",
+      );
+      const rel = `panels/${kind}-${k + 1}_${stem}.png`;
       await writeFileAtomic(join(runDir, rel), new Uint8Array(png));
       written.push(rel);
     }
