@@ -190,6 +190,7 @@ Deno.test("Table II and Table IV layouts: classes 0–9 and products 01–03 wit
   ]);
   assert.equal(cells(l2[2 + 3]).at(-1), "0.910");
   assert.equal(cells(l2[2 + 4]).at(-1), "—");
+  assert.match(mnist, /image score `code`, no pixel masks \(image metrics only\)/);
 
   const btad = renderDatasetTable("btad", [
     record("btad", "02", 0, { vtadlCodePro: 0.88, prAucTrapezoid: 0.93, auPro: 0.6 }),
@@ -205,6 +206,7 @@ Deno.test("Table II and Table IV layouts: classes 0–9 and products 01–03 wit
   ]);
   assert.deepEqual(l4.slice(2).map((l) => cells(l)[0]), ["0 (= 01)", "1 (= 02)", "2 (= 03)", "Mean"]);
   assert.deepEqual(cells(l4[3]).slice(-3), ["0.880", "0.930", "0.600"]);
+  assert.match(btad, /maps `patchNll` σ=4, pixel metrics at preprocessed resolution/);
 
   const fashion = renderDatasetTable("fashion-mnist", [
     record("fashion-mnist", "7", 0, { imageAuroc: 0.95 }),

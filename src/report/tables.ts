@@ -189,13 +189,18 @@ export function provenanceLines(records: RunRecord[], groups: RecordGroup[]): st
       ),
     );
     const ev = g.records[0].evaluation;
+    const pixelKeys = new Set(["pixelAuroc", "vtadlCodePro", "auPro"]);
+    const hasPixelMetrics = g.records.some((r) => r.metrics.some((m) => pixelKeys.has(m.key)));
     lines.push(
       `- ${g.label}: config \`${g.configName}\` (hash ${g.configHash.slice(0, 12)}), seeds ${
         seeds.join(", ")
       }, ` +
-        `backend ${backends.join(", ")}, image score \`${ev.imageScore}\`, maps \`${ev.anomalyMap}\`` +
-        (ev.anomalyMap === "patchNll" ? ` σ=${ev.heatmapSigma}` : "") +
-        `, evaluated at ${ev.resolution} resolution, code ${commits.join(", ")}`,
+        `backend ${backends.join(", ")}, image score \`${ev.imageScore}\`, ` +
+        (hasPixelMetrics
+          ? `maps \`${ev.anomalyMap}\`${ev.anomalyMap === "patchNll" ? ` σ=${ev.heatmapSigma}` : ""}, ` +
+            `pixel metrics at ${ev.resolution} resolution`
+          : "no pixel masks (image metrics only)") +
+        `, code ${commits.join(", ")}`,
     );
   }
   return lines;
