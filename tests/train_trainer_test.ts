@@ -190,3 +190,13 @@ Deno.test("autoencoders train on the same loop (ae-ssim smoke, one epoch)", asyn
   result.model.dispose();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("images of the wrong size are refused with the preprocessing the config needs", async () => {
+  await useCpu();
+  const dir = await Deno.makeTempDir();
+  await assert.rejects(
+    () => trainModel({ ...options(dir), train: syntheticNoiseSplit("big", 64, 2).train }),
+    /is 64×64×3, config smoke needs 32×32×3 \(preprocess with resize 34, crop 32\)/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});

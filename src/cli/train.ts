@@ -30,7 +30,11 @@ export const command: Command = {
     "Checkpoints go to OUT/checkpoints (last.ckpt each epoch, best.ckpt per the config's policy); " +
     "Ctrl-C stops after the current step and --resume continues bit-identically.",
   flags: {
-    dataset: { type: "string", description: "mvtec, btad, mnist, fashion-mnist, synthetic", valueName: "D" },
+    dataset: {
+      type: "string",
+      description: "mvtec, btad, mnist, fashion-mnist, synthetic (synthetic-noise: test stub)",
+      valueName: "D",
+    },
     category: { type: "string", description: "Category / product / normal class", valueName: "C" },
     model: { type: "string", description: "vtadl, ae-mse or ae-ssim", default: "vtadl", valueName: "M" },
     config: {

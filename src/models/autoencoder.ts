@@ -57,17 +57,17 @@ export function autoencoderLayers(config: AutoencoderConfig): AeLayer[] {
   const n = Math.log2(config.imageSize / 8);
   const extra = Math.max(n - 4, 0);
   const flattened = Math.max(4 - n, 0); // first stride-2 layers that become stride 1
-  const stride2Index = [0, 0, 0, 0]; // stride of Table 1's four stride-2 layers, in order
-  for (let i = 0; i < 4; i++) stride2Index[i] = i < flattened ? 1 : 2;
+  // Strides of Table 1's four stride-2 layers, in order.
+  const strides = [0, 1, 2, 3].map((i) => i < flattened ? 1 : 2);
   const d = config.latentDim;
-  const table: AeLayer[] = [conv(3, 32, 4, stride2Index[0])];
+  const table: AeLayer[] = [conv(3, 32, 4, strides[0])];
   for (let i = 0; i < extra; i++) table.push(conv(32, 32, 4, 2));
   table.push(
-    conv(32, 32, 4, stride2Index[1]),
+    conv(32, 32, 4, strides[1]),
     conv(32, 32, 3, 1),
-    conv(32, 64, 4, stride2Index[2]),
+    conv(32, 64, 4, strides[2]),
     conv(64, 64, 3, 1),
-    conv(64, 128, 4, stride2Index[3]),
+    conv(64, 128, 4, strides[3]),
     conv(128, 64, 3, 1),
     conv(64, 32, 3, 1),
     {

@@ -45,7 +45,7 @@ export interface TrainOptions {
   seed: number;
   /** Normal training images at config.imageSize² (HWC uint8, 3 channels). */
   train: ImageSample[];
-  /** Folder for `last.ckpt` and `best.ckpt`. */
+  /** Folder for `last.ckpt` (full state, every epoch) and `best.ckpt` (weights of the kept epoch). */
   checkpointDir: string;
   /** Continue from `last.ckpt` if it exists (it must come from the same config, model and seed). */
   resume?: boolean;
@@ -140,17 +140,18 @@ export function imagesToBatch(images: ImageSample[]): tf.Tensor4D {
   return tf.tensor4d(data, [images.length, height, width, 3]);
 }
 
-function tensorsOf(state: RunState): { name: string; tensor: tf.Tensor }[] {
-  return [
-    ...state.net.params.entries().map(([spec, v]) => ({
-      name: `param:${spec.name}`,
-      tensor: v as tf.Tensor,
-    })),
-    ...state.adam.stateTensors().map(({ name, tensor }) => ({
-      name: `adam:${name}`,
-      tensor: tensor as tf.Tensor,
-    })),
-  ];
+/** Checkpoint tensors: every model variable, plus (for `last.ckpt`) the optimiser state. */
+function tensorsOf(state: RunState, withOptimizer: boolean): { name: string; tensor: tf.Tensor }[] {
+  const params = state.net.params.entries().map(([spec, v]) => ({
+    name: `param:${spec.name}`,
+    tensor: v as tf.Tensor,
+  }));
+  if (!withOptimizer) return params;
+  const adam = state.adam.stateTensors().map(({ name, tensor }) => ({
+    name: `adam:${name}`,
+    tensor: tensor as tf.Tensor,
+  }));
+  return [...params, ...adam];
 }
 
 function metaOf(options: TrainOptions, state: RunState, epoch: number): CheckpointMeta {
@@ -273,8 +274,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         state.bestLoss = report.loss;
       }
       const meta = metaOf(options, state, epoch);
-      await writeCheckpoint(lastPath, meta, tensorsOf(state));
-      if (isBest) await writeCheckpoint(join(checkpointDir, BEST), meta, tensorsOf(state));
+      await writeCheckpoint(lastPath, meta, tensorsOf(state, true));
+      // best.ckpt holds the weights only (it is for scoring; resuming uses last.ckpt).
+      if (isBest) await writeCheckpoint(join(checkpointDir, BEST), meta, tensorsOf(state, false));
       options.onEpoch?.(report);
     }
     if (state.bestEpoch !== state.epochs.length && state.bestEpoch > 0) {
