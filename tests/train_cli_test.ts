@@ -42,16 +42,28 @@ Deno.test("train runs smoke on cpu, prints progress and writes train.json with t
   const args = [
     "train",
     "--dataset",
-    "synthetic-noise",
+    "synthetic",
     "--category",
-    "c",
+    "disc",
     "--model",
     "ae-mse",
     "--config",
     "smoke",
   ];
   const { code, stdout } = await capture(() =>
-    main([...args, "--seed", "4", "--backend", "cpu", "--set", "epochs=1", "--out", out])
+    main([
+      ...args,
+      "--seed",
+      "4",
+      "--backend",
+      "cpu",
+      "--set",
+      "epochs=1",
+      "--out",
+      out,
+      "--data-dir",
+      `${out}/data`,
+    ])
   );
   assert.equal(code, 0);
   assert.match(stdout, /backend: cpu/);
@@ -65,11 +77,14 @@ Deno.test("train runs smoke on cpu, prints progress and writes train.json with t
   await Deno.remove(out, { recursive: true });
 });
 
-Deno.test("train rejects unknown models and backends with usage errors", async () => {
-  const base = ["train", "--dataset", "synthetic-noise", "--category", "c"];
+Deno.test("train rejects unknown models, backends and datasets with usage errors", async () => {
+  const base = ["train", "--dataset", "synthetic", "--category", "disc"];
   assert.equal((await capture(() => main([...base, "--model", "resnet"]))).code, 2);
   assert.equal((await capture(() => main([...base, "--backend", "tpu"]))).code, 2);
   assert.equal((await capture(() => main(["train"]))).code, 2);
+  const unknownDataset = await capture(() => main(["train", "--dataset", "imagenet", "--category", "x"]));
+  assert.equal(unknownDataset.code, 2);
+  assert.match(unknownDataset.stderr, /--dataset: expected one of mvtec, btad/);
 });
 
 Deno.test("SIGINT stops train between steps with exit 130 and a --resume hint", async () => {
@@ -85,9 +100,9 @@ Deno.test("SIGINT stops train between steps with exit 130 and a --resume hint", 
       fileURLToPath(new URL("../main.ts", import.meta.url)),
       "train",
       "--dataset",
-      "synthetic-noise",
+      "synthetic",
       "--category",
-      "c",
+      "disc",
       "--config",
       "smoke",
       "--backend",
@@ -96,6 +111,8 @@ Deno.test("SIGINT stops train between steps with exit 130 and a --resume hint", 
       "epochs=50",
       "--out",
       out,
+      "--data-dir",
+      `${out}/data`,
     ],
     stdout: "piped",
     stderr: "piped",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveConfig } from "../src/models/configs.ts";
-import { syntheticNoiseSplit } from "../src/train/data_source.ts";
+import { syntheticNoiseSplit } from "./helpers/noise_split.ts";
 import { scoreImages } from "../src/train/score.ts";
 import { loadTrainedModel, trainModel } from "../src/train/trainer.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { resolveConfig } from "../src/models/configs.ts";
-import { syntheticNoiseSplit } from "../src/train/data_source.ts";
+import { syntheticNoiseSplit } from "./helpers/noise_split.ts";
 import { readCheckpoint } from "../src/train/checkpoint.ts";
 import { NonFiniteLossError, trainModel, type TrainOptions } from "../src/train/trainer.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveConfig } from "../src/models/configs.ts";
 import { initBackend } from "../src/train/backend.ts";
-import { syntheticNoiseSplit } from "../src/train/data_source.ts";
+import { syntheticNoiseSplit } from "./helpers/noise_split.ts";
 import { trainModel } from "../src/train/trainer.ts";
 import "../src/train/gradients.ts";
 

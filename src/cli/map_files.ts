@@ -10,6 +10,7 @@
 import sharp from "sharp";
 import { join } from "node:path";
 import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** Extensions accepted for anomaly maps, in lookup order. */
 export const MAP_EXTENSIONS = [".tiff", ".tif", ".npy"];
@@ -162,16 +163,6 @@ async function listDir(path: string): Promise<Deno.DirEntry[]> {
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 function stemOf(name: string, extensions: string[]): string | null {
   const lower = name.toLowerCase();
   for (const ext of extensions) if (lower.endsWith(ext)) return name.slice(0, -ext.length);
@@ -192,7 +183,7 @@ export function nameList(names: string[], max = 20): string {
  */
 export async function pairCategory(mapsDir: string, gtDir: string, category: string): Promise<TestItem[]> {
   const testDir = join(gtDir, category, "test");
-  if (!(await exists(testDir))) {
+  if (!(await pathExists(testDir))) {
     throw new Error(
       `${testDir} not found: --gt must be the dataset root in MVTec layout (<category>/test/<defect>/NNN.png, <category>/ground_truth/<defect>/NNN_mask.png)`,
     );
@@ -210,7 +201,7 @@ export async function pairCategory(mapsDir: string, gtDir: string, category: str
         const candidates = [`${stem}_mask.png`, `${stem}.png`, `${stem}_mask.bmp`, `${stem}.bmp`]
           .map((n) => join(gtDir, category, "ground_truth", defect.name, n));
         for (const c of candidates) {
-          if (await exists(c)) {
+          if (await pathExists(c)) {
             maskPath = c;
             break;
           }
@@ -230,7 +221,7 @@ export async function pairCategory(mapsDir: string, gtDir: string, category: str
   const found = new Map<string, string>();
   const duplicates: string[] = [];
   const mapTestDir = join(mapsDir, category, "test");
-  if (await exists(mapTestDir)) {
+  if (await pathExists(mapTestDir)) {
     for (const defect of await listDir(mapTestDir)) {
       if (!defect.isDirectory) continue;
       for (const file of await listDir(join(mapTestDir, defect.name))) {

@@ -16,6 +16,7 @@ import {
 } from "../models/configs.ts";
 import { type BackendChoice, describeBackend, initBackend } from "../train/backend.ts";
 import { loadTrainingSplit } from "../train/data_source.ts";
+import { DATASET_NAMES, type DatasetName } from "../datasets/lock.ts";
 import { formatEpochLine, TrainingInterrupted, trainModel } from "../train/trainer.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
 
@@ -32,7 +33,7 @@ export const command: Command = {
   flags: {
     dataset: {
       type: "string",
-      description: "mvtec, btad, mnist, fashion-mnist, synthetic (synthetic-noise: test stub)",
+      description: "mvtec, btad, mnist, fashion-mnist or synthetic",
       valueName: "D",
     },
     category: { type: "string", description: "Category / product / normal class", valueName: "C" },
@@ -59,12 +60,21 @@ export const command: Command = {
     },
     resume: { type: "boolean", description: "Continue from OUT/checkpoints/last.ckpt" },
     offline: { type: "boolean", description: "Do not download; use what is in --data-dir" },
+    mirror: {
+      type: "string",
+      multiple: true,
+      description: "Dataset mirror (URL or folder), tried before the lock's URLs",
+      valueName: "URL",
+    },
   },
   positionals: { min: 0, max: 0 },
   async run(flags) {
     const dataset = flags.dataset as string | undefined;
     const category = flags.category as string | undefined;
     if (!dataset || !category) throw new UsageError("train: --dataset and --category are required");
+    if (!DATASET_NAMES.includes(dataset as DatasetName)) {
+      throw new UsageError(`--dataset: expected one of ${DATASET_NAMES.join(", ")}, got '${dataset}'`);
+    }
     const model = flags.model as string;
     if (!MODEL_KINDS.includes(model as ModelKind)) {
       throw new UsageError(`--model: expected one of ${MODEL_KINDS.join(", ")}, got '${model}'`);
@@ -95,6 +105,7 @@ export const command: Command = {
       dataDir: flags["data-dir"] as string,
       config,
       offline: flags.offline === true,
+      mirrors: flags.mirror as string[] | undefined,
     });
     console.log(
       `training ${model}/${config.name} on ${dataset}/${category}: ${split.train.length} images, ` +

@@ -24,6 +24,7 @@ import { checkLicence } from "./licence.ts";
 import { loadLock, type LockDataset, lockDigest as computeLockDigest, lockEntry } from "./lock.ts";
 import { defaultProgress, writeStderrLine } from "./progress.ts";
 import { DEFAULT_SYNTHETIC_SPEC, manifestDigest, manifestText, writeSyntheticTree } from "./synthetic.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** Options of {@linkcode ensureDataset}. */
 export interface EnsureOptions {
@@ -89,16 +90,6 @@ async function readMarker(datasetDir: string): Promise<Marker | null> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 function rootOf(datasetDir: string, entry: LockDataset): string {
   return entry.layout.kind === "categories" ? join(datasetDir, entry.layout.root) : datasetDir;
 }
@@ -120,8 +111,8 @@ function sameDigests(a: Record<string, string>, b: Record<string, string>): bool
 
 /** Moves a finished temporary tree into place; an older tree of ours is replaced, anything else kept aside. */
 async function install(tmp: string, datasetDir: string): Promise<void> {
-  if (await exists(datasetDir)) {
-    if (await exists(join(datasetDir, MARKER))) await Deno.remove(datasetDir, { recursive: true });
+  if (await pathExists(datasetDir)) {
+    if (await pathExists(join(datasetDir, MARKER))) await Deno.remove(datasetDir, { recursive: true });
     else await Deno.rename(datasetDir, `${datasetDir}.previous-${Date.now()}`);
   }
   await Deno.rename(tmp, datasetDir);
@@ -146,7 +137,7 @@ async function checkedLayout(
   what: string,
 ): Promise<Record<string, ObservedCategory>> {
   const observed: Record<string, ObservedCategory> = {};
-  if (entry.layout.kind === "categories" && !(await exists(join(dir, entry.layout.root)))) {
+  if (entry.layout.kind === "categories" && !(await pathExists(join(dir, entry.layout.root)))) {
     const top = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     throw new LayoutError(
       `${dataset}: ${what} has no folder ${entry.layout.root}/ at its top (found: ${
@@ -245,7 +236,7 @@ export async function ensureDataset(
 
     // Archives deleted after extraction (to save space): trust the marker, re-check the layout.
     if (marker && marker.lockDigest === digest) {
-      const anyArchive = await Promise.all(entry.files.map((f) => exists(join(downloadsDir, f.name))));
+      const anyArchive = await Promise.all(entry.files.map((f) => pathExists(join(downloadsDir, f.name))));
       if (!anyArchive.some(Boolean) && (await layoutDifferences(datasetDir, entry)).length === 0) {
         return result("present", marker.archives, marker.manifestSha256);
       }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import { z } from "zod";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits (SHA-256)");
@@ -204,18 +204,6 @@ export async function loadLock(path: string = DEFAULT_LOCK_PATH): Promise<Datase
   return parseLock(value, path);
 }
 
-/** JSON with object keys sorted at every level (stable input for hashing). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * SHA-256 (hex) of one dataset entry's canonical JSON: what a run records to say which lock it used.
  *
@@ -229,7 +217,7 @@ export function lockDigest(lock: DatasetsLock, dataset: string): string {
   if (!entry) {
     throw new LockError(`lock has no entry "${dataset}" (known: ${Object.keys(lock.datasets).join(", ")})`);
   }
-  return createHash("sha256").update(canonicalJson(entry)).digest("hex");
+  return canonicalJsonSha256(entry);
 }
 
 /** The lock entry of `dataset`, or an error listing the known ones. */

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import { z } from "zod";
 
 /** Which network a config builds. */
@@ -419,18 +419,6 @@ function validateArchitecture(config: ModelConfig): void {
   }
 }
 
-/** Canonical JSON: object keys sorted recursively, no whitespace. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value).sort().map((k) =>
-      `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`
-    );
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * SHA-256 (hex) of the config's canonical JSON: identifies a config in checkpoints and run records.
  *
@@ -440,7 +428,7 @@ export function canonicalJson(value: unknown): string {
  * ```
  */
 export function configHash(config: ModelConfig): string {
-  return createHash("sha256").update(canonicalJson(config)).digest("hex");
+  return canonicalJsonSha256(config);
 }
 
 /** Parses repeated `key=value` strings (the CLI's `--set`) into an overrides object. */

@@ -25,6 +25,7 @@ import {
   writeCheckpoint,
 } from "./checkpoint.ts";
 import { RandomStream } from "./rng.ts";
+import { pathExists } from "../util/fs.ts";
 
 /** One epoch's summary. */
 export interface EpochReport {
@@ -196,16 +197,6 @@ function checkCompatible(meta: CheckpointMeta, options: TrainOptions, path: stri
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /**
  * Trains one model on one category's normal images and returns the model the checkpoint policy keeps.
  *
@@ -248,7 +239,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   try {
     const lastPath = join(checkpointDir, LAST);
     let startEpoch = 0;
-    if (options.resume && await exists(lastPath)) {
+    if (options.resume && await pathExists(lastPath)) {
       const { meta, tensors } = await readCheckpoint(lastPath);
       checkCompatible(meta, options, lastPath);
       restoreParams(net, tensors);
