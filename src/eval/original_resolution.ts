@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import type { ImageSample } from "../datasets/types.ts";
 import { centerCropOffset } from "../datasets/preprocess.ts";
+import { pathExists } from "../util/fs.ts";
 import type { MaskMap, ScoreMap } from "./deps.ts";
 
 export { centerCropOffset };
@@ -109,11 +110,7 @@ export async function loadOriginalMasks(
     const candidates = originalMaskCandidates(dataset, root, sample);
     let found: DecodedImage | null = null;
     for (const path of candidates) {
-      try {
-        await Deno.stat(path);
-      } catch {
-        continue;
-      }
+      if (!(await pathExists(path))) continue;
       found = await decode(path);
       break;
     }

@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { CategorySplit } from "../datasets/types.ts";
+import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import {
   type BackendInfo,
   configField,
@@ -93,17 +93,6 @@ export interface ReproduceResult {
   outcomes: CellOutcome[];
   /** True when the signal stopped the run before every cell was done. */
   interrupted: boolean;
-}
-
-/** sha256 hex of a value's JSON with sorted keys. */
-function canonicalHash(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === "object"
-      ? Object.fromEntries(
-        Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-      )
-      : v;
-  return createHash("sha256").update(JSON.stringify(canonical(value))).digest("hex");
 }
 
 /** A folder-safe run id: dataset, category, model, config, seed and the cell key's first 8 hex digits. */
@@ -277,7 +266,7 @@ function planCells(ctx: RunContext, categories: string[]): CellPlan[] {
         integrationLimit: 0.3,
       };
       for (const seed of options.seeds) {
-        const cellKey = canonicalHash({
+        const cellKey = canonicalJsonSha256({
           dataset: options.dataset,
           lockDigest: ensured.lockDigest,
           category,
