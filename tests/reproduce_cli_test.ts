@@ -9,15 +9,27 @@ function parse(argv: string[]) {
   return reproduceOptionsFromFlags(flags, positionals);
 }
 
-Deno.test("no arguments = the offline default: synthetic, vtadl, smoke config, seed 0", () => {
+Deno.test("no arguments = the offline default: synthetic, all three models, smoke config, seed 0", () => {
   const o = parse([]);
   assert.equal(o.dataset, "synthetic");
-  assert.deepEqual(o.models, ["vtadl"]);
+  assert.deepEqual(o.models, ["vtadl", "ae-mse", "ae-ssim"]);
   assert.equal(o.configName, "smoke");
   assert.deepEqual(o.seeds, [0]);
   assert.equal(o.outDir, "reports");
   assert.equal(o.dataDir, "data");
   assert.equal(o.evalResolution, "preprocessed");
+});
+
+Deno.test("other datasets default to VT-ADL alone", () => {
+  assert.deepEqual(parse(["btad"]).models, ["vtadl"]);
+  assert.deepEqual(parse(["synthetic", "--model", "ae-ssim"]).models, ["ae-ssim"]);
+});
+
+Deno.test("a malformed --set is a usage error", () => {
+  assert.throws(
+    () => parse(["--set", "epochs"]),
+    (e) => e instanceof UsageError && /key=value/.test(e.message),
+  );
 });
 
 Deno.test("flags map to pipeline options", () => {
@@ -62,7 +74,7 @@ Deno.test("bad values are usage errors naming the flag", () => {
       [["--seeds", "2", "--seed", "1"], /exclusive/],
       [["--seeds", "0"], /--seeds: expected an integer ≥ 1/],
       [["--score", "best"], /--score: expected one of code, paper, nll, recon/],
-      [["--set", "epochs"], /--set: expected key=value/],
+      [["--set", "epochs"], /--set epochs: expected key=value/],
       [["--eval-resolution", "native"], /--eval-resolution/],
     ] as [string[], RegExp][]
   ) {

@@ -11,6 +11,7 @@ import type { DatasetName, ModelName, PipelineDeps } from "../eval/deps.ts";
 import { IMAGE_SCORE_VARIANTS, type ImageScoreVariant } from "../eval/image_score.ts";
 import { renderCellSummary, type ReproduceOptions, runReproduce } from "../eval/pipeline.ts";
 import { writeReport } from "../report/write_report.ts";
+import { parseSetFlags } from "../models/configs.ts";
 
 const DATASETS: DatasetName[] = ["synthetic", "mvtec", "btad", "mnist", "fashion-mnist"];
 const MODELS: ModelName[] = ["vtadl", "ae-mse", "ae-ssim"];
@@ -33,19 +34,18 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 }
 
 function parseOverrides(values: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set: expected key=value, got '${v}'`);
-    out[v.slice(0, eq)] = v.slice(eq + 1);
+  try {
+    return parseSetFlags(values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  return out;
 }
 
 /** Turns parsed flags and the dataset positional into pipeline options (usage errors for bad values). */
 export function reproduceOptionsFromFlags(flags: FlagValues, positionals: string[]): ReproduceOptions {
   const dataset = oneOf("dataset", positionals[0] ?? "synthetic", DATASETS);
-  const modelFlag = flags.model as string;
+  // The offline default compares all three models (VT-ADL and both baselines) in a few minutes.
+  const modelFlag = (flags.model as string | undefined) ?? (dataset === "synthetic" ? "all" : "vtadl");
   const models = modelFlag === "all" ? MODELS : [oneOf("model", modelFlag, MODELS)];
   if (flags.seeds !== undefined && flags.seed !== undefined) {
     throw new UsageError(
@@ -150,7 +150,11 @@ export const command: Command = {
     "minutes on 2 CPU cores). Run records go to <out>/runs/<run-id>/ (result.json, events.jsonl, panels/); " +
     "completed cells with the same config hash are skipped on a rerun.",
   flags: {
-    model: { type: "string", description: "Model to run, or all three.", default: "vtadl", valueName: "M" },
+    model: {
+      type: "string",
+      description: "Model to run, or all three (default: all on synthetic, vtadl elsewhere).",
+      valueName: "M",
+    },
     config: {
       type: "string",
       description: "Named config (smoke, quick, mnist, code, paper); default by dataset (synthetic: smoke, " +
