@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ImageSample } from "../src/datasets/types.ts";
 import { type ModelKind, resolveConfig } from "../src/models/configs.ts";
 import { flopCounts } from "../src/models/flops.ts";
-import { buildNetwork } from "../src/models/network.ts";
+import { buildNetwork, type Network } from "../src/models/network.ts";
 import { Adam } from "../src/train/adam.ts";
 import { type BackendChoice, describeBackend, initBackend } from "../src/train/backend.ts";
 import { RandomStream } from "../src/train/rng.ts";
@@ -57,6 +57,18 @@ function randomImages(n: number, size: number, seed: number): ImageSample[] {
   }));
 }
 
+/** The optimiser of the `code` configs (Adam 1e-4, coupled weight decay 1e-4) over every trainable variable. */
+function adamFor(net: Network): Adam {
+  return new Adam(
+    net.params.trainableSpecs().map((s) => ({
+      name: s.name,
+      variable: net.params.get(s.name),
+      accumulate: net.accumulatesGradient(s.name),
+    })),
+    { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
+  );
+}
+
 /**
  * Measures one (model, config, backend) case: one warm-up step (shader compilation on webgpu), `steps`
  * timed training steps at `batch`, then scoring of `batch` images twice (the second timed).
@@ -73,14 +85,7 @@ export async function benchCase(
   let peak = Deno.memoryUsage().rss;
   const sample = () => peak = Math.max(peak, Deno.memoryUsage().rss);
   const net = buildNetwork(config, RandomStream.derive(1, "init"));
-  const adam = new Adam(
-    net.params.trainableSpecs().map((s) => ({
-      name: s.name,
-      variable: net.params.get(s.name),
-      accumulate: net.accumulatesGradient(s.name),
-    })),
-    { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
-  );
+  const adam = adamFor(net);
   const noise = RandomStream.derive(1, "noise");
   await trainStep(net, adam, images, noise); // warm-up
   sample();
@@ -162,19 +167,13 @@ if (import.meta.main) {
   console.log(formatTable(rows));
 }
 
-Deno.bench({ name: "vtadl smoke: training step, batch 4, cpu", n: 5, warmup: 1 }, async (b) => {
+/** One timed smoke training step on cpu (after an untimed one). */
+async function benchSmokeTrainingStep(b: Deno.BenchContext, model: ModelKind): Promise<void> {
   await initBackend("cpu");
-  const config = resolveConfig("vtadl", "smoke");
+  const config = resolveConfig(model, "smoke");
   const images = randomImages(4, config.imageSize, 1);
   const net = buildNetwork(config, RandomStream.derive(1, "init"));
-  const adam = new Adam(
-    net.params.trainableSpecs().map((s) => ({
-      name: s.name,
-      variable: net.params.get(s.name),
-      accumulate: false,
-    })),
-    { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
-  );
+  const adam = adamFor(net);
   const noise = RandomStream.derive(1, "noise");
   await trainStep(net, adam, images, noise);
   b.start();
@@ -182,7 +181,12 @@ Deno.bench({ name: "vtadl smoke: training step, batch 4, cpu", n: 5, warmup: 1 }
   b.end();
   adam.dispose();
   net.dispose();
-});
+}
+
+Deno.bench(
+  { name: "vtadl smoke: training step, batch 4, cpu", n: 5, warmup: 1 },
+  async (b) => await benchSmokeTrainingStep(b, "vtadl"),
+);
 
 Deno.bench({ name: "vtadl smoke: scoring 4 images, cpu", n: 5, warmup: 1 }, async (b) => {
   await initBackend("cpu");
@@ -196,24 +200,7 @@ Deno.bench({ name: "vtadl smoke: scoring 4 images, cpu", n: 5, warmup: 1 }, asyn
   model.dispose();
 });
 
-Deno.bench({ name: "ae-ssim smoke: training step, batch 4, cpu", n: 5, warmup: 1 }, async (b) => {
-  await initBackend("cpu");
-  const config = resolveConfig("ae-ssim", "smoke");
-  const images = randomImages(4, config.imageSize, 1);
-  const net = buildNetwork(config, RandomStream.derive(1, "init"));
-  const adam = new Adam(
-    net.params.trainableSpecs().map((s) => ({
-      name: s.name,
-      variable: net.params.get(s.name),
-      accumulate: false,
-    })),
-    { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
-  );
-  const noise = RandomStream.derive(1, "noise");
-  await trainStep(net, adam, images, noise);
-  b.start();
-  await trainStep(net, adam, images, noise);
-  b.end();
-  adam.dispose();
-  net.dispose();
-});
+Deno.bench(
+  { name: "ae-ssim smoke: training step, batch 4, cpu", n: 5, warmup: 1 },
+  async (b) => await benchSmokeTrainingStep(b, "ae-ssim"),
+);
