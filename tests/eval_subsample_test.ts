@@ -44,5 +44,5 @@ Deno.test("subsampled runs are recorded, keyed apart from full runs, and labelle
   assert.deepEqual(record.dataset.counts, { train: 4, test: 6, testAnomalous: 3 });
   const md = renderDatasetTable("synthetic", [full.outcomes[0].record, record]);
   assert.match(md, /VT-ADL ours \(smoke, score code, subsampled: train ≤ 4, test ≤ 6\)/);
-  assert.match(md, /VT-ADL ours \(smoke, score code\): image AUROC/);
+  assert.match(md, /\*\*VT-ADL ours \(smoke, score code\)\*\*\n\n\| Category \| image AUROC/);
 });

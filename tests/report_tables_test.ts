@@ -233,6 +233,23 @@ Deno.test("the synthetic dataset gets a generic per-category table of ours only"
   assert.equal(cells(lines.at(-1)!)[1], "0.750");
 });
 
+Deno.test("several run groups on synthetic get one readable table each", () => {
+  const vtadl = record("synthetic", "a", 0, { imageAuroc: 0.5, auPro: 0.2 });
+  const ae = {
+    ...record("synthetic", "a", 0, { imageAuroc: 0.9, auPro: 0.7 }),
+    model: "ae-mse" as const,
+    evaluation: { ...vtadl.evaluation, imageScore: "mse" as const, anomalyMap: "error" as const },
+  };
+  const md = renderDatasetTable("synthetic", [vtadl, ae]);
+  const headers = tableLines(md).filter((l) => cells(l)[0] === "Category");
+  assert.equal(headers.length, 2);
+  for (const h of headers) assert.equal(cells(h).length, 1 + 5);
+  assert.match(md, /\*\*VT-ADL ours[^*]*\*\*\n\n\| Category/);
+  assert.match(md, /\*\*AE MSE ours[^*]*\*\*\n\n\| Category/);
+  const means = tableLines(md).filter((l) => cells(l)[0] === "Mean").map((l) => cells(l)[1]);
+  assert.deepEqual(means, ["0.500", "0.900"]);
+});
+
 Deno.test("leaderboard ranks run groups by mean image AUROC within a dataset", () => {
   const a = record("synthetic", "a", 0, { imageAuroc: 0.6 });
   const b = {

@@ -286,7 +286,26 @@ export function renderDatasetTable(dataset: string, allRecords: RunRecord[]): st
   }
 
   const title = published?.title ?? `${dataset}: per category (ours only; no published numbers)`;
-  const out = [`### ${title}`, "", ...provenanceLines(records, groups), "", markdownTable(header, body)];
+  const out = [`### ${title}`, "", ...provenanceLines(records, groups), ""];
+  if (layout === "generic" && groups.length > 1) {
+    // Without published columns, one table per run group keeps the metric columns readable.
+    for (const g of groups) {
+      out.push(
+        `**${g.label}**`,
+        "",
+        markdownTable([header[0], ...ours.map((m) => m.header)], [
+          ...rows.map((
+            row,
+          ) => [row, ...ours.map((m) => formatMeanStd(seedValues(g, row, m.key).map((x) => x.value)))]),
+          ["Mean", ...ours.map((m) => oursMeanCell(g, rows, m.key))],
+        ]),
+        "",
+      );
+    }
+    out.pop();
+  } else {
+    out.push(markdownTable(header, body));
+  }
   const metricNotes = pubCols.map((c) => `${c.label}: ${c.metric}, ${c.source}`);
   const unfinished = records.filter((r) => r.status !== "completed");
   const tail: string[] = [];
