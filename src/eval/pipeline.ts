@@ -116,23 +116,16 @@ function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}:${String(r).padStart(2, "0")}`;
 }
 
-/** The config variant (`code`, `paper` or `harness`): the config's own `variant` field, else its name. */
-function configVariant(config: ModelConfig): string {
-  return configField<string>(config, "variant") ?? (config.name === "paper" ? "paper" : "code");
-}
-
 /**
  * Preprocessing a config asks for: resize then centre crop (550 → 512 for `code`), masks as the config's
  * `maskResize`; BTAD with `btadResize: direct512` is resized straight to the crop size (paper Sec. V.A).
  */
 export function preprocessOf(dataset: string, config: ModelConfig, cacheDir: string): PreprocessOptions {
-  const maskResize = configField<"bilinearAnyPositive" | "nearest">(config, "maskResize") ??
-    (configVariant(config) === "paper" ? "nearest" : "bilinearAnyPositive");
-  const direct = dataset === "btad" && configField<string>(config, "btadResize") === "direct512";
+  const direct = dataset === "btad" && config.btadResize === "direct512";
   return {
     resize: direct ? config.imageSize : config.resizeTo,
     crop: config.imageSize,
-    maskResize,
+    maskResize: config.maskResize,
     cacheDir,
   };
 }
@@ -248,13 +241,13 @@ function planCells(ctx: RunContext, categories: string[]): CellPlan[] {
     for (const model of options.models) {
       const config = deps.resolveConfig(model, options.configName, options.configOverrides);
       const configHash = deps.configHash(config);
-      const variant = configVariant(config);
+      const variant = config.variant;
       const imageScore = model === "vtadl" && options.imageScore
         ? options.imageScore
         : defaultImageScore(model, {
           imageScore: configField<string>(config, "imageScore"),
           imageScoreSsim: configField<string>(config, "imageScoreSsim"),
-          variant: configField<string>(config, "variant"),
+          variant: config.variant,
         });
       const heatmapSigma = options.heatmapSigma ?? configField<number>(config, "heatmapSigma") ??
         (variant === "paper" ? 0 : 4);
@@ -340,7 +333,7 @@ function initialRecord(ctx: RunContext, plan: CellPlan): RunRecord {
     config: {
       name: plan.config.name,
       hash: plan.configHash,
-      variant: configVariant(plan.config),
+      variant: plan.config.variant,
       resolved: plan.config,
     },
     seed: plan.seed,
