@@ -1,12 +1,14 @@
 /**
  * vtadl-bench command line: `deno task <command>` or `deno run ... main.ts <command> [flags]`.
  *
- * Exit codes: 0 success, 1 failure (including a failed verification), 2 usage error.
+ * Exit codes, decided here and nowhere else: 0 success, 1 failure (including a failed verification),
+ * 2 usage error (any {@linkcode UsageError}: a bad flag or value, an unknown config, category or `--set`
+ * key), 130 interrupted.
  *
  * @module
  */
 import { COMMANDS } from "./src/cli/commands.ts";
-import { parseCommandArgs, renderCommandHelp, UsageError } from "./src/cli/command.ts";
+import { UsageError } from "./src/core/errors.ts";
 
 function renderCommandList(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -36,12 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = await entry.load();
-    const { flags, positionals } = parseCommandArgs(command, rest);
-    if (flags.help) {
-      console.log(renderCommandHelp(command));
-      return 0;
-    }
-    return await command.run(flags, positionals);
+    return await command.main(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`error: ${error.message}`);

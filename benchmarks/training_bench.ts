@@ -13,12 +13,13 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ImageSample } from "../src/datasets/types.ts";
-import { type ModelKind, resolveConfig } from "../src/models/configs.ts";
+import { resolveConfig } from "../src/models/configs.ts";
+import type { ModelName as ModelKind } from "../src/core/models.ts";
 import { flopCounts } from "../src/models/flops.ts";
 import { buildNetwork, type Network } from "../src/models/network.ts";
 import { Adam } from "../src/train/adam.ts";
 import { type BackendChoice, describeBackend, initBackend } from "../src/train/backend.ts";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
 import { scoreImages } from "../src/train/score.ts";
 import { TrainedModel, trainStep } from "../src/train/trainer.ts";
 import "../src/train/gradients.ts";
@@ -54,6 +55,7 @@ function randomImages(n: number, size: number, seed: number): ImageSample[] {
     channels: 3 as const,
     pixels: Uint8Array.from(rng.uniformArray(size * size * 3, 0, 255), Math.floor),
     mask: null,
+    maskPath: null,
   }));
 }
 

@@ -5,6 +5,7 @@ import { encode as encodePng } from "fast-png";
 import { main } from "../main.ts";
 import { DownloadError } from "../src/datasets/download.ts";
 import { ensureDataset, LayoutError } from "../src/datasets/ensure.ts";
+import { DataChangedError, FILE_INDEX, verifyInstalledFiles } from "../src/datasets/installed.ts";
 import { LicenceError } from "../src/datasets/licence.ts";
 import { listCategories, loadCategorySplit } from "../src/datasets/loaders.ts";
 import { loadLock } from "../src/datasets/lock.ts";
@@ -237,5 +238,61 @@ Deno.test("download command: unknown dataset is a usage error; synthetic works o
     const result = JSON.parse(printed.join("\n"));
     assert.equal(result.root, join(dataDir, "synthetic", "synthetic"));
     assert.equal(result.status, "generated");
+  });
+});
+
+Deno.test("a present dataset whose files were edited stops the run naming the file; --verify hashes every file", async () => {
+  // The defect: edited extracted files were reported "present" and changed the metrics under the same
+  // lock digest.
+  await withDir(async (dir) => {
+    const dataDir = join(dir, "data");
+    const first = await ensureDataset("synthetic", { dataDir, quiet: true });
+    assert.equal(first.status, "generated");
+    const index = JSON.parse(await Deno.readTextFile(join(dataDir, "synthetic", FILE_INDEX)));
+    assert.equal(Object.keys(index.files).length, 3 * (24 + 6 + 8 + 8));
+
+    // Touched but unchanged: still present (the index learns the new mtime).
+    const rel = "synthetic/disc/test/good/000.png";
+    const path = join(dataDir, "synthetic", rel);
+    const later = new Date(Date.now() + 60_000);
+    await Deno.utime(path, later, later);
+    assert.equal((await ensureDataset("synthetic", { dataDir, quiet: true })).status, "present");
+
+    // Same size and mtime, one byte changed: only a full verification notices.
+    const bytes = await Deno.readFile(path);
+    const stat = await Deno.stat(path);
+    bytes[bytes.length - 20] ^= 0xff;
+    await Deno.writeFile(path, bytes);
+    await Deno.utime(path, stat.atime!, stat.mtime!);
+    assert.equal((await ensureDataset("synthetic", { dataDir, quiet: true })).status, "present");
+    await assert.rejects(
+      ensureDataset("synthetic", { dataDir, quiet: true, verify: true }),
+      (e) => e instanceof DataChangedError && e.message.includes(`changed: ${rel}`),
+    );
+
+    // A changed size, a removed and an added file are found on every use.
+    await Deno.writeFile(path, bytes.subarray(1));
+    await Deno.remove(join(dataDir, "synthetic", "synthetic/weave/train/good/000.png"));
+    await Deno.writeTextFile(join(dataDir, "synthetic", "synthetic/lattice/test/good/extra.png"), "x");
+    await assert.rejects(
+      ensureDataset("synthetic", { dataDir, quiet: true }),
+      (e) =>
+        e instanceof DataChangedError && e.message.includes(`changed: ${rel}`) &&
+        e.message.includes("missing: synthetic/weave/train/good/000.png") &&
+        e.message.includes("added: synthetic/lattice/test/good/extra.png") &&
+        /delete .* and run 'deno task download synthetic'/.test(e.message),
+    );
+  });
+});
+
+Deno.test("a tree installed before file indexes existed is hashed once against its manifest", async () => {
+  await withDir(async (dir) => {
+    const dataDir = join(dir, "data");
+    await ensureDataset("synthetic", { dataDir, quiet: true });
+    await Deno.remove(join(dataDir, "synthetic", FILE_INDEX));
+    assert.equal((await ensureDataset("synthetic", { dataDir, quiet: true })).status, "present");
+    await Deno.stat(join(dataDir, "synthetic", FILE_INDEX));
+    const check = await verifyInstalledFiles("synthetic", join(dataDir, "synthetic"));
+    assert.equal(check.hashed, 0, "the rebuilt index makes the next check cheap");
   });
 });

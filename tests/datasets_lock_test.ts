@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASET_NAMES, loadLock, lockDigest, LockError, parseLock } from "../src/datasets/lock.ts";
-import { SYNTHETIC_CATEGORIES, syntheticCounts } from "../src/datasets/synthetic.ts";
+import { loadLock, lockDigest, LockError, parseLock } from "../src/datasets/lock.ts";
+import { syntheticCounts } from "../src/datasets/synthetic.ts";
+import { DATASET_NAMES, DATASETS } from "../src/core/datasets.ts";
 
 const text = await Deno.readTextFile("datasets.lock.json");
 const fresh = () => JSON.parse(text);
@@ -28,7 +29,7 @@ Deno.test("the repository's lock validates and has every dataset with its pinned
   }
   const synthetic = lock.datasets.synthetic.layout;
   assert.ok(synthetic.kind === "categories");
-  assert.deepEqual(Object.keys(synthetic.categories).sort(), SYNTHETIC_CATEGORIES);
+  assert.deepEqual(Object.keys(synthetic.categories).sort(), Object.keys(syntheticCounts()).sort());
   assert.deepEqual(synthetic.categories, syntheticCounts());
 });
 
@@ -83,4 +84,17 @@ Deno.test("lockDigest depends only on that entry's content, not on key order", (
   assert.notEqual(lockDigest(a, "mnist"), lockDigest(c, "mnist"));
   assert.equal(lockDigest(a, "btad"), lockDigest(c, "btad"));
   assert.throws(() => lockDigest(a, "imagenet"), /no entry "imagenet"/);
+});
+
+Deno.test("the lock and the registry agree on every dataset's folders, extensions and categories", async () => {
+  const lock = await loadLock();
+  for (const name of DATASET_NAMES) {
+    const spec = DATASETS[name];
+    const layout = lock.datasets[name].layout;
+    assert.equal(layout.kind === "idx" ? "idx" : "folders", spec.storage.kind, name);
+    if (layout.kind !== "categories" || spec.storage.kind !== "folders") continue;
+    assert.equal(layout.normalFolder, spec.storage.normalFolder, name);
+    assert.deepEqual([...layout.imageExtensions].sort(), [...spec.storage.imageExtensions].sort(), name);
+    assert.deepEqual(Object.keys(layout.categories).sort(), [...spec.categories].sort(), name);
+  }
 });

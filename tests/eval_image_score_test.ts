@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  anomalyMapKind,
-  defaultImageScore,
-  imageScore,
-  imageScores,
-  type RawScores,
-} from "../src/eval/image_score.ts";
+import { imageScore, imageScores, type RawScores } from "../src/eval/image_score.ts";
 import { anomalyMap, evaluateCategory } from "../src/eval/evaluate.ts";
-import { bruteAuroc, fakeDeps, fakeSplit, SIZE } from "./fakes/pipeline_fakes.ts";
+import { defaultImageScore, MODELS } from "../src/core/models.ts";
+import { resolveConfig } from "../src/models/configs.ts";
+import { bruteAuroc, fakeSplit, SIZE } from "./fakes/pipeline_fakes.ts";
 
 function raw(mse: number, ssim: number, nll: number[] | null): RawScores {
   return {
@@ -49,14 +45,17 @@ Deno.test("non-finite image scores are refused naming the image", () => {
 });
 
 Deno.test("default scores follow the config flags; maps follow the model", () => {
-  assert.equal(defaultImageScore("vtadl", { imageScore: "combined", imageScoreSsim: "plus" }), "code");
-  assert.equal(defaultImageScore("vtadl", { imageScore: "combined", imageScoreSsim: "oneMinus" }), "paper");
-  assert.equal(defaultImageScore("vtadl", { imageScore: "reconstruction", imageScoreSsim: "plus" }), "recon");
-  assert.equal(defaultImageScore("vtadl", { variant: "paper" }), "paper");
-  assert.equal(defaultImageScore("ae-mse", { imageScore: "reconstruction" }), "mse");
-  assert.equal(defaultImageScore("ae-ssim", {}), "ssim");
-  assert.equal(anomalyMapKind("vtadl"), "patchNll");
-  assert.equal(anomalyMapKind("ae-ssim"), "oneMinusSsim");
+  const vtadl = (set: Record<string, string>) => defaultImageScore(resolveConfig("vtadl", "smoke", set));
+  assert.equal(vtadl({}), "code");
+  assert.equal(vtadl({ imageScoreSsim: "oneMinus" }), "paper");
+  assert.equal(vtadl({ imageScore: "reconstruction" }), "recon");
+  assert.equal(defaultImageScore(resolveConfig("vtadl", "paper")), "paper");
+  assert.equal(defaultImageScore(resolveConfig("vtadl", "mnist")), "recon");
+  assert.equal(defaultImageScore(resolveConfig("ae-mse", "mnist")), "mse");
+  assert.equal(defaultImageScore(resolveConfig("ae-ssim", "smoke")), "ssim");
+  assert.equal(MODELS.vtadl.anomalyMap, "patchNll");
+  assert.equal(MODELS["ae-mse"].anomalyMap, "error");
+  assert.equal(MODELS["ae-ssim"].anomalyMap, "oneMinusSsim");
 });
 
 Deno.test("autoencoder anomaly maps are the error map or 1 − SSIM map", () => {
@@ -71,21 +70,20 @@ Deno.test("autoencoder anomaly maps are the error map or 1 − SSIM map", () => 
   assert.ok(Math.abs(anomalyMap(r, "error", 3, 3).data[4] - 0.25) < 1e-6);
 });
 
-Deno.test("evaluateCategory labels metrics with their variants and scores pixels only with masks", () => {
-  const { deps } = fakeDeps();
+Deno.test("evaluateCategory labels metrics with their definitions and scores pixels only with masks", () => {
   const split = fakeSplit("synthetic", "alpha");
   const raws = split.test.map((s) => {
     const v = s.label ? 5 : 1;
     return raw(0.1, 0.8, Array.from({ length: 16 }, () => v));
   });
-  const ev = evaluateCategory(split.test, raws, { imageScore: "nll", anomalyMap: "patchNll" }, deps.metrics);
+  const ev = evaluateCategory(split.test, raws, { imageScore: "nll", anomalyMap: "patchNll" });
   const byKey = Object.fromEntries(ev.metrics.map((m) => [m.key, m]));
-  assert.equal(byKey.imageAuroc.variant, "image-AUROC");
+  assert.equal(byKey.imageAuroc.definition, "image-AUROC");
   assert.equal(byKey.imageAuroc.value, bruteAuroc(ev.scores, split.test.map((s) => s.label)));
-  assert.equal(byKey.prAucTrapezoid.variant, "PR-AUC/trap");
-  assert.equal(byKey.vtadlCodePro.variant, "pixel-AUROC/all");
+  assert.equal(byKey.prAucTrapezoid.definition, "PR-AUC/trap");
+  assert.equal(byKey.vtadlCodePro.definition, "pixel-AUROC/all");
   assert.match(byKey.vtadlCodePro.label, /= pixel ROC-AUC/);
-  assert.equal(byKey.auPro.variant, "AU-PRO@0.3");
+  assert.equal(byKey.auPro.definition, "AU-PRO@0.3");
   assert.equal(byKey.auPro.details?.nRegions, 5);
   assert.equal(ev.maps?.length, split.test.length);
   assert.equal(ev.maps?.[0].width, SIZE);
@@ -96,7 +94,6 @@ Deno.test("evaluateCategory labels metrics with their variants and scores pixels
     noMasks.test,
     raws,
     { imageScore: "recon", anomalyMap: "patchNll" },
-    deps.metrics,
   );
   assert.equal(ev2.maps, null);
   assert.equal(ev2.metrics.length, 3);

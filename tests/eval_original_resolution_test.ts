@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  centerCropOffset,
-  loadOriginalMasks,
-  mapToOriginal,
-  originalMaskCandidates,
-} from "../src/eval/original_resolution.ts";
-import { runReproduce } from "../src/eval/pipeline.ts";
+import { centerCropOffset, loadOriginalMasks, mapToOriginal } from "../src/eval/original_resolution.ts";
+import { runReproduce } from "../src/pipeline/runner.ts";
 import { fakeDeps, makeSample, SIZE } from "./fakes/pipeline_fakes.ts";
 
 Deno.test("centre-crop offset is torchvision's round((R − C)/2), half to even", () => {
@@ -46,40 +41,35 @@ Deno.test("pixels cut off by the crop take the nearest border value of the map",
   assert.deepEqual(Array.from(back.data.subarray(0, 6)), [10, 10, 20, 30, 40, 40]);
 });
 
-Deno.test("original masks: found by dataset layout, binarised > 0 ignoring alpha, zero for normal images", async () => {
+Deno.test("original masks: read from the sample's mask file, binarised > 0 ignoring alpha, zero for normal images", async () => {
   const root = await Deno.makeTempDir();
   const bad = makeSample(10, 1, "alpha");
   const good = makeSample(0, 0, "alpha");
-  const [maskPath] = originalMaskCandidates("synthetic", root, bad);
+  const maskPath = join(root, bad.maskPath!);
   assert.equal(maskPath, join(root, "alpha", "ground_truth", "bad", "010_mask.png"));
-  assert.deepEqual(originalMaskCandidates("btad", root, bad).map((p) => p.slice(-7)), ["010.png", "010.bmp"]);
-  await Deno.mkdir(join(root, "alpha", "ground_truth", "bad"), { recursive: true });
-  await Deno.writeFile(maskPath, new Uint8Array(1));
   const decode = (path: string) =>
     Promise.resolve(
       path === maskPath
         ? { width: 2, height: 1, channels: 2, data: Uint8Array.of(0, 255, 7, 255) }
         : { width: 5, height: 3, channels: 3, data: new Uint8Array(45) },
     );
-  const masks = await loadOriginalMasks("synthetic", root, [good, bad], decode);
+  const masks = await loadOriginalMasks(root, [good, bad], decode);
   assert.deepEqual(masks[0], { width: 5, height: 3, data: new Uint8Array(15) });
   assert.deepEqual(masks[1], { width: 2, height: 1, data: Uint8Array.of(0, 1) });
   await assert.rejects(
-    () => loadOriginalMasks("synthetic", root, [makeSample(11, 1, "alpha")], decode),
-    /original mask for alpha\/test\/bad\/011\.png not found: looked for .*011_mask\.png/,
+    () => loadOriginalMasks(root, [{ ...bad, maskPath: null }], decode),
+    /original mask for alpha\/test\/bad\/010\.png unknown/,
   );
 });
 
 Deno.test("the pipeline evaluates pixels against original-size masks when asked", async () => {
   const out = await Deno.makeTempDir();
   const { deps } = fakeDeps({ categories: ["alpha"] });
-  const root = join(out, "data", "synthetic");
+  const root = join(out, "data", "synthetic"); // where the fake ensureDataset says the tree is
   const originals = new Map<string, Uint8Array>();
   for (let i = 10; i < 15; i++) {
     const sample = makeSample(i, 1, "alpha");
-    const [path] = originalMaskCandidates("synthetic", root, sample);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    await Deno.writeFile(path, new Uint8Array(1));
+    const path = join(root, sample.maskPath!);
     const big = new Uint8Array(4 * SIZE * SIZE); // the original is twice the preprocessed size
     for (let y = 0; y < 2 * SIZE; y++) {
       for (let x = 0; x < 2 * SIZE; x++) {

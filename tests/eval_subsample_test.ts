@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { evenlySpaced, subsampleSplit } from "../src/eval/subsample.ts";
-import { runReproduce } from "../src/eval/pipeline.ts";
+import { runReproduce } from "../src/pipeline/runner.ts";
 import { renderDatasetTable } from "../src/report/tables.ts";
 import { fakeDeps, fakeSplit } from "./fakes/pipeline_fakes.ts";
 

@@ -4,7 +4,7 @@ import { auPro, averagePrecision, pixelAuroc, prAucTrapezoid, rocAuc } from "../
 import { evaluateTree, readScoresFile, renderTable } from "../src/cli/evaluate.ts";
 import { parseNpy, readAnomalyMap, readMask } from "../src/cli/map_files.ts";
 import { main } from "../main.ts";
-import { encodeFloat32Tiff } from "./helpers/float_tiff.ts";
+import { encodeFloat32Tiff, encodeFloatTiff } from "./helpers/float_tiff.ts";
 import { encodeMaskPng, encodeNpy, type FixtureImage, writeMvtecTree } from "./helpers/fixtures.ts";
 
 const W = 6, H = 4;
@@ -61,17 +61,79 @@ Deno.test("float32 TIFF maps are read bit for bit", async () => {
   }
 });
 
+Deno.test("float64 TIFF maps are read bit for bit (libvips cannot read them)", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const values = Float64Array.from({ length: 12 }, (_, i) => i * 0.1 + 1e-12); // not float32 values
+    await Deno.writeFile(join(root, "m.tiff"), encodeFloatTiff(4, 3, values));
+    const map = await readAnomalyMap(join(root, "m.tiff"));
+    assert.ok(map.data instanceof Float64Array);
+    assert.deepEqual([map.width, map.height], [4, 3]);
+    assert.deepEqual(Array.from(map.data), Array.from(values));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("evaluate scores float64 TIFF maps like the same maps as float64 .npy", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const mask = new Uint8Array(16);
+    mask[5] = mask[6] = 1;
+    const map = (k: number) =>
+      Float64Array.from({ length: 16 }, (_, i) => (mask[i] ? 0.7 : 0.1) + k * 1e-9 + i * 1e-12);
+    const images = [["good", "000", null], ["good", "001", null], ["bad", "000", mask], [
+      "bad",
+      "001",
+      mask,
+    ]] as const;
+    const results = [];
+    for (const format of ["tiff", "npy"] as const) {
+      const dir = join(root, format);
+      const { gt, maps } = await writeMvtecTree(
+        dir,
+        "c",
+        4,
+        4,
+        images.map(([defect, stem, m]) => ({
+          defect,
+          stem,
+          mask: m,
+          map: new Float32Array(16),
+          format,
+        })),
+      );
+      // Overwrite the float32 maps with float64 ones.
+      for (const [k, [defect, stem]] of images.entries()) {
+        const file = join(maps, "c", "test", defect, `${stem}.${format}`);
+        await Deno.writeFile(
+          file,
+          format === "tiff" ? encodeFloatTiff(4, 4, map(k)) : encodeNpy(4, 4, map(k)),
+        );
+      }
+      results.push(await evaluateTree({ mapsDir: maps, gtDir: gt }));
+    }
+    assert.equal(results[0].categories.c.map_dtype, "float64");
+    assert.deepEqual(results[0].categories, results[1].categories);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("8-bit TIFF maps are rejected with the expected format", async () => {
   const root = await Deno.makeTempDir();
   try {
     const path = join(root, "m.tiff");
     // sharp writes 8-bit TIFFs only.
     const { default: sharp } = await import("sharp");
-    await Deno.writeFile(
-      path,
-      await sharp(new Uint8Array(6), { raw: { width: 3, height: 2, channels: 1 } }).tiff().toBuffer(),
+    const raw = sharp(new Uint8Array(6), { raw: { width: 3, height: 2, channels: 1 } });
+    await Deno.writeFile(path, await raw.clone().tiff({ compression: "none" }).toBuffer());
+    await assert.rejects(
+      readAnomalyMap(path),
+      /m\.tiff: TIFF samples are 8-bit unsigned integer; expected 32-bit float .* tifffile\.imwrite/,
     );
-    await assert.rejects(readAnomalyMap(path), /m\.tiff: TIFF samples are 'uchar'; expected 32-bit float/);
+    await Deno.writeFile(path, await raw.clone().tiff({ compression: "jpeg" }).toBuffer());
+    await assert.rejects(readAnomalyMap(path), /m\.tiff: cannot decode TIFF .*; write each map as one/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { type AutoencoderConfig, resolveConfig } from "../src/models/configs.ts";
 import { autoencoderLayers, ConvAutoencoder } from "../src/models/autoencoder.ts";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
 function aeConfig(name: string, overrides: Record<string, string> = {}): AutoencoderConfig {

@@ -4,13 +4,13 @@ import {
   CONFIG_NAMES,
   ConfigError,
   configHash,
-  MODEL_KINDS,
   parseSetFlags,
   resolveConfig,
   type VtadlConfig,
 } from "../src/models/configs.ts";
 import { buildNetwork, parameterCounts } from "../src/models/network.ts";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
+import { MODEL_NAMES } from "../src/core/models.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
 Deno.test("VT-ADL code parameter counts equal the original's exactly", () => {
@@ -30,7 +30,7 @@ Deno.test("VT-ADL MDN has 78,720,000 parameters at K = 150 (paper)", () => {
 
 Deno.test("a built model's variable sizes match the count computed from shapes", async () => {
   await useCpu();
-  for (const model of MODEL_KINDS) {
+  for (const model of MODEL_NAMES) {
     const config = resolveConfig(model, "smoke");
     const net = buildNetwork(config, RandomStream.derive(1, "init"));
     const byPart: Record<string, number> = { encoder: 0, projection: 0, decoder: 0, mdn: 0 };
@@ -50,7 +50,7 @@ Deno.test("a built model's variable sizes match the count computed from shapes",
 });
 
 Deno.test("every named config resolves for every model, smoke fits the 64 px synthetic data", () => {
-  for (const model of MODEL_KINDS) {
+  for (const model of MODEL_NAMES) {
     for (const name of CONFIG_NAMES) {
       const config = resolveConfig(model, name);
       assert.equal(config.name, name);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { gaussianWindow, ssimMap, ssimMean } from "../src/models/ssim.ts";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
 /** Direct SSIM at one pixel and channel: zero-padded 11×11 Gaussian moments, as pytorch_ssim. */

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { resolveConfig, type VtadlConfig } from "../src/models/configs.ts";
 import { convTransposeOutSize, squash } from "../src/models/layers.ts";
 import { decoderLayers, patchify, VtAdl } from "../src/models/vtadl.ts";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
 function smoke(overrides: Record<string, string> = {}): VtadlConfig {

@@ -9,8 +9,9 @@ import {
   TABLE4_BTAD,
 } from "../src/report/published.ts";
 import { formatMeanStd, renderDatasetTable, renderLeaderboard } from "../src/report/tables.ts";
-import type { RunRecord } from "../src/eval/run_record.ts";
-import type { MetricKey } from "../src/eval/evaluate.ts";
+import type { RunRecord } from "../src/runs/record.ts";
+import type { MetricKey } from "../src/core/metrics.ts";
+import { categoryLabel, type DatasetName } from "../src/core/datasets.ts";
 import { writeReport } from "../src/report/write_report.ts";
 import { main } from "../main.ts";
 import { resolveConfig } from "../src/models/configs.ts";
@@ -60,16 +61,17 @@ Deno.test("published data carry sources, metric variants, and the documented cav
 });
 
 function record(
-  dataset: string,
+  dataset: DatasetName,
   category: string,
   seed: number,
   metrics: Partial<Record<MetricKey, number>>,
   extra: Partial<RunRecord> = {},
 ): RunRecord {
   return {
-    schema: "vtadl-bench/run-record@1",
+    schema: "vtadl-bench/run-record@2",
     runId: `${dataset}_${category}_vtadl_smoke_seed${seed}_abcdef12`,
     cellKey: "c".repeat(64),
+    trainingKey: "t".repeat(64),
     status: "completed",
     error: null,
     startedAt: "2026-01-01T00:00:00Z",
@@ -78,6 +80,7 @@ function record(
       name: dataset,
       category,
       lockDigest: "0123456789abcdef".repeat(4),
+      contentDigest: "fedcba9876543210".repeat(4),
       licence: "CC BY-NC-SA 4.0",
       archiveDigests: {},
       preprocess: { resize: 550, crop: 512, maskResize: "bilinearAnyPositive" },
@@ -111,7 +114,7 @@ function record(
     metrics: Object.entries(metrics).map(([key, value]) => ({
       key: key as MetricKey,
       label: key,
-      variant: key,
+      definition: key,
       value: value!,
       scoredBy: "code",
     })),
@@ -152,7 +155,7 @@ Deno.test("Table III has the paper's rows in order, published columns, then ours
   assert.match(header.at(-1)!, /image AUROC/);
   const body = lines.slice(2).map(cells);
   assert.deepEqual(body.map((r) => r[0]), [
-    ...TABLE3_MVTEC.rows.map((r) => TABLE3_MVTEC.rowLabels[r]),
+    ...TABLE3_MVTEC.rows.map((r) => categoryLabel("mvtec", r)),
     "Mean",
   ]);
   const carpet = body[0];
@@ -218,25 +221,26 @@ Deno.test("Table II and Table IV layouts: classes 0–9 and products 01–03 wit
 
 Deno.test("the synthetic dataset gets a generic per-category table of ours only", () => {
   const md = renderDatasetTable("synthetic", [
-    record("synthetic", "b", 0, {
+    record("synthetic", "lattice", 0, {
       imageAuroc: 1,
       vtadlCodePro: 0.9,
       auPro: 0.7,
       prAucTrapezoid: 1,
       averagePrecision: 1,
     }),
-    record("synthetic", "a", 0, { imageAuroc: 0.5 }),
+    record("synthetic", "disc", 0, { imageAuroc: 0.5 }),
   ]);
   const lines = tableLines(md);
   assert.equal(cells(lines[0]).length, 1 + 5);
-  assert.deepEqual(lines.slice(2).map((l) => cells(l)[0]), ["a", "b", "Mean"]);
-  assert.equal(cells(lines.at(-1)!)[1], "0.750");
+  assert.deepEqual(lines.slice(2).map((l) => cells(l)[0]), ["disc", "lattice", "weave", "Mean"]);
+  assert.equal(cells(lines.at(-2)!)[1], "—");
+  assert.equal(cells(lines.at(-1)!)[1], "0.750 (2/3)");
 });
 
 Deno.test("several run groups on synthetic get one readable table each", () => {
-  const vtadl = record("synthetic", "a", 0, { imageAuroc: 0.5, auPro: 0.2 });
+  const vtadl = record("synthetic", "disc", 0, { imageAuroc: 0.5, auPro: 0.2 });
   const ae = {
-    ...record("synthetic", "a", 0, { imageAuroc: 0.9, auPro: 0.7 }),
+    ...record("synthetic", "disc", 0, { imageAuroc: 0.9, auPro: 0.7 }),
     model: "ae-mse" as const,
     evaluation: { ...vtadl.evaluation, imageScore: "mse" as const, anomalyMap: "error" as const },
   };
@@ -247,13 +251,35 @@ Deno.test("several run groups on synthetic get one readable table each", () => {
   assert.match(md, /\*\*VT-ADL ours[^*]*\*\*\n\n\| Category/);
   assert.match(md, /\*\*AE MSE ours[^*]*\*\*\n\n\| Category/);
   const means = tableLines(md).filter((l) => cells(l)[0] === "Mean").map((l) => cells(l)[1]);
-  assert.deepEqual(means, ["0.500", "0.900"]);
+  assert.deepEqual(means, ["0.500 (1/3)", "0.900 (1/3)"]);
+});
+
+Deno.test("a mean over fewer categories than the dataset has says so in every table and the leaderboard", () => {
+  // The defect: a 2-of-3 synthetic run was shown as a complete mean, and the leaderboard said "2/2".
+  const synthetic = [
+    record("synthetic", "disc", 0, { imageAuroc: 0.5, vtadlCodePro: 0.6, auPro: 0.3 }),
+    record("synthetic", "weave", 0, { imageAuroc: 0.7, vtadlCodePro: 0.8, auPro: 0.5 }),
+  ];
+  const table = tableLines(renderDatasetTable("synthetic", synthetic));
+  const mean = cells(table.at(-1)!);
+  assert.equal(mean[0], "Mean");
+  for (const cell of mean.slice(1).filter((c) => c !== "—")) assert.match(cell, /\(2\/3\)$/);
+  const mvtec = [record("mvtec", "carpet", 0, { auPro: 0.5 }), record("mvtec", "zipper", 0, { auPro: 0.7 })];
+  assert.match(renderDatasetTable("mvtec", mvtec), /\| Mean \|.*\| 0\.600 \(2\/15\) \|/);
+  const board = tableLines(renderLeaderboard([...synthetic, ...mvtec]));
+  const rows = board.slice(2).map(cells);
+  assert.equal(rows.find((r) => r[0] === "synthetic")![2], "2/3");
+  assert.equal(rows.find((r) => r[0] === "mvtec")![2], "2/15");
+  // A complete run is not marked.
+  const full = ["disc", "lattice", "weave"].map((c) => record("synthetic", c, 0, { imageAuroc: 0.5 }));
+  assert.equal(cells(tableLines(renderDatasetTable("synthetic", full)).at(-1)!)[1], "0.500");
+  assert.equal(cells(tableLines(renderLeaderboard(full))[2])[2], "3/3");
 });
 
 Deno.test("leaderboard ranks run groups by mean image AUROC within a dataset", () => {
-  const a = record("synthetic", "a", 0, { imageAuroc: 0.6 });
+  const a = record("synthetic", "disc", 0, { imageAuroc: 0.6 });
   const b = {
-    ...record("synthetic", "a", 0, { imageAuroc: 0.9 }),
+    ...record("synthetic", "disc", 0, { imageAuroc: 0.9 }),
     model: "ae-mse" as const,
     evaluation: {
       ...a.evaluation,

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseCommandArgs, UsageError } from "../src/cli/command.ts";
+import { UsageError } from "../src/core/errors.ts";
 import { command, reproduceOptionsFromFlags, runReproduceCommand } from "../src/cli/reproduce.ts";
 import { fakeDeps } from "./fakes/pipeline_fakes.ts";
 
 function parse(argv: string[]) {
-  const { flags, positionals } = parseCommandArgs(command, argv);
+  const { flags, positionals } = command.parse(argv);
   return reproduceOptionsFromFlags(flags, positionals);
 }
 
@@ -43,7 +43,7 @@ Deno.test("flags map to pipeline options", () => {
     "0, 7",
     "--mirror",
     "/usr/share/datasets/fashion-mnist",
-    "--resume",
+    "--restart",
     "--score",
     "nll",
     "--set",
@@ -54,7 +54,8 @@ Deno.test("flags map to pipeline options", () => {
   assert.deepEqual(o.seeds, [0, 1, 2]);
   assert.deepEqual(o.categories, ["0", "7"]);
   assert.deepEqual(o.mirrors, ["/usr/share/datasets/fashion-mnist"]);
-  assert.equal(o.resume, true);
+  assert.equal(o.checkpoint, "restart");
+  assert.equal(parse([]).checkpoint, "resume", "a compatible checkpoint is continued by default");
   assert.equal(o.imageScore, "nll");
   assert.deepEqual(o.configOverrides, { epochs: "2" });
   assert.deepEqual(parse(["--seed", "42"]).seeds, [42]);
@@ -69,12 +70,15 @@ Deno.test("flags map to pipeline options", () => {
 Deno.test("bad values are usage errors naming the flag", () => {
   for (
     const [argv, pattern] of [
-      [["imagenet"], /--dataset: expected one of synthetic/],
+      [["imagenet"], /DATASET: expected one of mnist, fashion-mnist, mvtec, btad, synthetic, got 'imagenet'/],
       [["--model", "gan"], /--model: expected one of vtadl/],
       [["--seeds", "2", "--seed", "1"], /exclusive/],
       [["--seeds", "0"], /--seeds: expected an integer ≥ 1/],
+      [["--seeds", "-2"], /--seeds: expected an integer ≥ 1 and ≤ 100, got '-2'/],
+      [["--resume", "--restart"], /exclusive/],
       [["--score", "best"], /--score: expected one of code, paper, nll, recon/],
       [["--set", "epochs"], /--set epochs: expected key=value/],
+      [["--config", "huge"], /--config: expected one of smoke, quick, mnist, code, paper/],
       [["--eval-resolution", "native"], /--eval-resolution/],
     ] as [string[], RegExp][]
   ) {

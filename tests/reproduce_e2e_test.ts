@@ -6,10 +6,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadLock, lockDigest } from "../src/datasets/lock.ts";
 import { configHash, resolveConfig } from "../src/models/configs.ts";
-import type { PipelineDeps, TrainOptions } from "../src/eval/deps.ts";
-import { type ReproduceOptions, runReproduce } from "../src/eval/pipeline.ts";
-import { loadRealDeps } from "../src/eval/real_deps.ts";
-import { readRunEvents } from "../src/eval/run_record.ts";
+import type { PipelineDeps } from "../src/pipeline/deps.ts";
+import type { TrainOptions } from "../src/train/trainer.ts";
+import { type ReproduceOptions, runReproduce } from "../src/pipeline/runner.ts";
+import { loadRealDeps } from "../src/pipeline/real_deps.ts";
+import { readRunEvents } from "../src/runs/store.ts";
 import { writeReport } from "../src/report/write_report.ts";
 
 const FASHION_MNIST_DEBIAN = "/usr/share/datasets/fashion-mnist";
@@ -100,9 +101,11 @@ Deno.test("synthetic/smoke end to end: consistent records, tables, a failing cel
 
   const report = await writeReport({ runsDir: join(dir, "reports", "runs"), outDir: join(dir, "reports") });
   const rows = tableRows(report.markdown.split("### Leaderboard")[0]);
-  assert.deepEqual(rows.slice(1).map((r) => r[0]), ["disc", "lattice", "Mean"]);
+  assert.deepEqual(rows.slice(1).map((r) => r[0]), ["disc", "lattice", "weave", "Mean"]);
   assert.equal(rows[0].length, 6, "category + image AUROC, code PRO, AU-PRO, PR-AUC, AP");
   assert.equal(rows[2][1], "—", "the aborted cell is missing, not guessed");
+  assert.equal(rows[3][1], "—", "a category not run is a row of —");
+  assert.match(rows[4][1], /^\d\.\d{3} \(1\/3\)$/, "the mean over 1 of 3 categories says so");
   assert.equal(rows[1][1], done.metrics.find((m) => m.key === "imageAuroc")!.value.toFixed(3));
   assert.match(report.markdown, /Not shown \(1 unfinished cell\): lattice vtadl seed 0 \(aborted/);
 
@@ -112,7 +115,7 @@ Deno.test("synthetic/smoke end to end: consistent records, tables, a failing cel
   assert.equal(second.calls.length, 0);
 });
 
-Deno.test("an interrupted synthetic cell resumes from its checkpoint with --resume", async () => {
+Deno.test("an interrupted synthetic cell continues from its checkpoint when the same command runs again", async () => {
   const dir = await Deno.makeTempDir();
   const real = await loadRealDeps();
   const controller = new AbortController();
@@ -130,10 +133,10 @@ Deno.test("an interrupted synthetic cell resumes from its checkpoint with --resu
   assert.deepEqual(stopped.outcomes[0].record.training?.epochs.map((e) => e.epoch), [1]);
 
   const second = counting(real);
-  const resumed = await runReproduce({ ...options, resume: true }, second.deps);
+  const resumed = await runReproduce(options, second.deps);
   assert.equal(resumed.outcomes[0].status, "completed");
   assert.equal(resumed.outcomes[0].runId, stopped.outcomes[0].runId);
-  assert.equal(second.calls[0].resume, true);
+  assert.equal(resumed.outcomes[0].record.training?.resumed, true);
   assert.equal(second.calls[0].checkpointDir, first.calls[0].checkpointDir);
   assert.deepEqual(resumed.outcomes[0].record.training?.epochs.map((e) => e.epoch), [1, 2]);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
 const rng = RandomStream.derive(3, "noise");

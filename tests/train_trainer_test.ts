@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { resolveConfig } from "../src/models/configs.ts";
 import { syntheticNoiseSplit } from "./helpers/noise_split.ts";
 import { readCheckpoint } from "../src/train/checkpoint.ts";
-import { NonFiniteLossError, trainModel, type TrainOptions } from "../src/train/trainer.ts";
+import {
+  CheckpointMismatchError,
+  NonFiniteLossError,
+  TrainingInterrupted,
+  trainModel,
+  type TrainOptions,
+} from "../src/train/trainer.ts";
+import { trainingKey, trainingListDigest } from "../src/train/identity.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
 function options(
@@ -120,7 +127,6 @@ Deno.test("resume after SIGKILL mid-run reaches the bit-identical final weights"
     ...options(dir, { epochs }),
     seed: 11,
     train: syntheticNoiseSplit("resume", 32, 4).train,
-    resume: true,
   });
   resumed.model.dispose();
   assert.deepEqual(resumed.epochs.map((e) => e.loss), full.epochs.map((e) => e.loss));
@@ -129,19 +135,113 @@ Deno.test("resume after SIGKILL mid-run reaches the bit-identical final weights"
   await Deno.remove(reference, { recursive: true });
 });
 
-Deno.test("a checkpoint from another config is refused", async () => {
+Deno.test("a checkpoint of another training run is refused, naming what differs", async () => {
   await useCpu();
   const dir = await Deno.makeTempDir();
   (await trainModel(options(dir, { epochs: "1" }))).model.dispose();
   await assert.rejects(
-    () => trainModel({ ...options(dir, { epochs: "1", learningRate: "0.01" }), resume: true }),
-    /config hash .*use another --out or the same config/,
+    () => trainModel(options(dir, { epochs: "1", learningRate: "0.01" })),
+    (e) =>
+      e instanceof CheckpointMismatchError &&
+      /another training run \(configHash [0-9a-f]{12}… → [0-9a-f]{12}…\)/.test(e.message) &&
+      /--restart/.test(e.message),
   );
   await assert.rejects(
-    () => trainModel({ ...options(dir, { epochs: "1" }), seed: 5, resume: true }),
-    /seed 1/,
+    () => trainModel({ ...options(dir, { epochs: "1" }), seed: 5 }),
+    /seed 1 → 5/,
   );
+  await assert.rejects(
+    () =>
+      trainModel({
+        ...options(dir, { epochs: "1" }),
+        data: { dataset: "synthetic", subset: { maxTrain: 4 } },
+      }),
+    /dataset none → "synthetic"; subset none → \{"maxTrain":4\}/,
+  );
+  // --restart replaces it instead.
+  const restarted = await trainModel({
+    ...options(dir, { epochs: "1", learningRate: "0.01" }),
+    checkpoint: "restart",
+  });
+  assert.equal(restarted.resumedFrom, null);
+  restarted.model.dispose();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a checkpoint trained on another image list is refused even under the same identity", async () => {
+  // The defect: a full run resumed after a 4-image run was scored with the 4-image model.
+  await useCpu();
+  const dir = await Deno.makeTempDir();
+  const data = { dataset: "synthetic", category: "disc" };
+  const four = syntheticNoiseSplit("trainer", 32, 4).train;
+  (await trainModel({ ...options(dir, { epochs: "2" }), train: four, data, maxEpochsThisRun: 1 })).model
+    .dispose();
+  const six = syntheticNoiseSplit("trainer", 32, 6).train;
+  await assert.rejects(
+    () => trainModel({ ...options(dir, { epochs: "2" }), train: six, data }),
+    (e) =>
+      e instanceof CheckpointMismatchError &&
+      /trained on another training set: 4 images \(list digest [0-9a-f]{12}\), this run has 6/.test(
+        e.message,
+      ),
+  );
+  const { meta } = await readCheckpoint(join(dir, "last.ckpt"));
+  assert.deepEqual(meta.trainList, { count: 4, digest: trainingListDigest(four) });
+  assert.equal(meta.trainingKey, trainingKey(meta.identity));
+  assert.deepEqual(meta.identity.data, data);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("rerunning without any flag continues a compatible checkpoint instead of starting over", async () => {
+  await useCpu();
+  const dir = await Deno.makeTempDir();
+  const first = await trainModel({ ...options(dir, { epochs: "3" }), maxEpochsThisRun: 1 });
+  first.model.dispose();
+  const resumes: unknown[] = [];
+  const second = await trainModel({ ...options(dir, { epochs: "3" }), onResume: (r) => resumes.push(r) });
+  second.model.dispose();
+  assert.deepEqual(second.resumedFrom, { path: join(dir, "last.ckpt"), epoch: 1, step: 0 });
+  assert.equal(resumes.length, 1);
+  assert.deepEqual(second.epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.equal(second.epochs[0].loss, first.epochs[0].loss, "epoch 1 comes from the checkpoint");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("an interrupt stops after the current step, checkpoints mid-epoch and resumes bit-identically", async () => {
+  await useCpu();
+  const reference = await Deno.makeTempDir();
+  // batch 1 over 4 images: 4 steps per epoch, 2 epochs.
+  const set = { epochs: "2", batchSize: "1" };
+  const full = await trainModel(options(reference, set));
+  full.model.dispose();
+
+  const dir = await Deno.makeTempDir();
+  const controller = new AbortController();
+  await assert.rejects(
+    () =>
+      trainModel({
+        ...options(dir, set),
+        signal: controller.signal,
+        onStep: ({ epoch, step }) => {
+          if (epoch === 2 && step === 2) controller.abort();
+        },
+      }),
+    (e) => e instanceof TrainingInterrupted && /epoch 2, after step 2 of 4/.test(e.message),
+  );
+  const { meta } = await readCheckpoint(join(dir, "last.ckpt"));
+  assert.equal(meta.epoch, 1, "epoch 1 complete");
+  assert.equal(meta.partial?.epoch, 2);
+  assert.equal(meta.partial?.steps, 2, "the two steps of epoch 2 are in the checkpoint, not lost");
+  assert.equal(meta.optimizerStep, 6);
+
+  const resumed = await trainModel(options(dir, set));
+  resumed.model.dispose();
+  assert.deepEqual(resumed.resumedFrom, { path: join(dir, "last.ckpt"), epoch: 1, step: 2 });
+  assert.deepEqual(resumed.epochs.map((e) => [e.loss, e.terms]), full.epochs.map((e) => [e.loss, e.terms]));
+  assertSameWeights(await weightsOf(join(dir, "last.ckpt")), await weightsOf(join(reference, "last.ckpt")));
+  assert.equal((await readCheckpoint(join(dir, "last.ckpt"))).meta.partial, null);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(reference, { recursive: true });
 });
 
 Deno.test("a non-finite loss stops training and keeps the last good checkpoint", async () => {

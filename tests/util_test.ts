@@ -24,3 +24,19 @@ Deno.test("pathExists tells present from missing paths", async () => {
     await Deno.remove(dir);
   }
 });
+
+Deno.test("generated outputs under reports/ and data/ are ignored by git", async () => {
+  const paths = [
+    "reports/tables/synthetic.md",
+    "reports/leaderboard.md",
+    "reports/report.md",
+    "reports/runs/x/result.json",
+    "reports/checkpoints/x/last.ckpt",
+    "data/synthetic/x.png",
+  ];
+  const root = new URL("..", import.meta.url).pathname;
+  const out = await new Deno.Command("git", { args: ["check-ignore", "--no-index", ...paths], cwd: root })
+    .output();
+  const ignored = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.deepEqual(ignored, paths);
+});

@@ -1,55 +1,43 @@
 /**
  * `download` subcommand: download (or generate), verify, extract and check one dataset from
- * `datasets.lock.json`.
+ * `datasets.lock.json`; with `--verify`, hash every installed file again.
  *
  * @module
  */
 import { join } from "node:path";
-import { type FlagValues, UsageError } from "./command.ts";
-import type { Command } from "./command.ts";
-
-const DATASETS = ["mvtec", "btad", "mnist", "fashion-mnist", "synthetic"] as const;
-type Dataset = typeof DATASETS[number];
+import { DATASET_NAMES } from "../core/datasets.ts";
+import { UsageError } from "../core/errors.ts";
+import { booleanFlag, defineCommand, oneOf, stringFlag } from "./command.ts";
+import { DATA_FLAGS } from "./flags.ts";
 
 /** The `download` subcommand. */
-export const command: Command = {
+export const command = defineCommand({
   name: "download",
   summary: "Download and verify a dataset from datasets.lock.json",
-  usage: "<mvtec|btad|mnist|fashion-mnist|synthetic> [--data-dir DIR] [--mirror URL]... [--offline]",
+  usage: `<${DATASET_NAMES.join("|")}> [--data-dir DIR] [--mirror URL]... [--offline] [--verify]`,
   description: "Streams each file to NAME.part while hashing it, resumes with HTTP Range, tries --mirror " +
     "bases (URL, file:// URL or folder; the file name is appended) before the lock's URLs, verifies size and " +
-    "hash, extracts safely into a temporary folder, checks the per-category counts, then moves it into " +
-    "place. `synthetic` without --mirror is generated locally. Example: download fashion-mnist --mirror " +
-    "/usr/share/datasets/fashion-mnist",
+    "hash, extracts safely into a temporary folder, checks the per-category counts, records every file's " +
+    "SHA-256, then moves it into place. A present dataset is checked file by file (size and mtime; every " +
+    "hash with --verify). `synthetic` without --mirror is generated locally. Example: download " +
+    "fashion-mnist --mirror /usr/share/datasets/fashion-mnist",
   flags: {
-    "data-dir": { type: "string", description: "Data folder.", default: "data", valueName: "DIR" },
-    mirror: {
-      type: "string",
-      multiple: true,
-      description: "Base URL or folder tried first.",
-      valueName: "URL",
-    },
-    lock: { type: "string", description: "Lock file.", default: "datasets.lock.json", valueName: "FILE" },
-    offline: { type: "boolean", description: "No network: local mirrors and files already present only." },
-    "accept-license": { type: "boolean", description: "Accept the dataset's licence (recorded in DIR)." },
-    quiet: { type: "boolean", short: "q", description: "No progress output." },
-    pack: {
-      type: "string",
+    ...DATA_FLAGS,
+    verify: booleanFlag("Hash every installed file and archive again instead of trusting size and mtime."),
+    quiet: booleanFlag("No progress output.", "q"),
+    pack: stringFlag({
       description: "synthetic only: also write synthetic.tar.xz into DIR (to host as a mirror).",
       valueName: "DIR",
-    },
+    }),
   },
   positionals: { min: 1, max: 1, names: "DATASET" },
-  async run(flags: FlagValues, positionals: string[]): Promise<number> {
-    const dataset = positionals[0];
-    if (!(DATASETS as readonly string[]).includes(dataset)) {
-      throw new UsageError(`download: unknown dataset '${dataset}' (expected one of ${DATASETS.join(", ")})`);
-    }
+  async run(flags, positionals) {
+    const dataset = oneOf("DATASET", positionals[0], DATASET_NAMES);
     if (flags.pack !== undefined && dataset !== "synthetic") {
       throw new UsageError("download: --pack works only for synthetic");
     }
     // Pack first: when the generator's output changed, these digests are what to pin in the lock.
-    if (typeof flags.pack === "string") {
+    if (flags.pack !== undefined) {
       const { packSyntheticArchive } = await import("../datasets/synthetic.ts");
       const packed = await packSyntheticArchive(join(flags.pack, "synthetic.tar.xz"));
       console.error(
@@ -58,16 +46,16 @@ export const command: Command = {
       );
     }
     const { ensureDataset } = await import("../datasets/ensure.ts");
-    const mirrors = (flags.mirror as string[] | undefined) ?? [];
-    const result = await ensureDataset(dataset as Dataset, {
-      dataDir: flags["data-dir"] as string,
-      mirrors,
-      lockPath: flags.lock as string,
-      offline: flags.offline === true,
-      acceptLicense: flags["accept-license"] === true,
-      quiet: flags.quiet === true,
+    const result = await ensureDataset(dataset, {
+      dataDir: flags["data-dir"],
+      mirrors: flags.mirror,
+      lockPath: flags.lock,
+      offline: flags.offline,
+      acceptLicense: flags["accept-license"],
+      quiet: flags.quiet,
+      verify: flags.verify,
     });
     console.log(JSON.stringify(result, null, 2));
     return 0;
   },
-};
+});

@@ -5,10 +5,18 @@
  *
  * @module
  */
-import { auPro, averagePrecision, pixelAuroc, prAucTrapezoid, rocAuc } from "../metrics/mod.ts";
-import type { FprMode, MaskMap, ScoreMap } from "../metrics/mod.ts";
+import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
+import {
+  DEFAULT_FPR_MODE,
+  DEFAULT_INTEGRATION_LIMIT,
+  FPR_MODES,
+  type FprMode,
+  type JsonMetricName,
+} from "../core/metrics.ts";
+import { UsageError } from "../core/errors.ts";
+import { evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
-import { type Command, numberFlag, UsageError } from "./command.ts";
+import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
 import { nameList, pairCategory, readAnomalyMap, readMask } from "./map_files.ts";
 
 /** Metrics of one category (keys as in the `metrics` command's output). */
@@ -46,7 +54,7 @@ export interface EvaluationReport {
   };
   categories: Record<string, CategoryResult>;
   /** Unweighted mean over categories of each metric (null if some category lacks it). */
-  mean: Record<"auroc" | "average_precision" | "pr_auc" | "pixel_auroc" | "au_pro", number | null>;
+  mean: Record<JsonMetricName, number | null>;
 }
 
 /** Options of {@linkcode evaluateTree}. */
@@ -82,7 +90,8 @@ function maxOf(data: ArrayLike<number>): number {
 
 /** Evaluates every category (default: every sub-folder of `mapsDir`). */
 export async function evaluateTree(options: EvaluateOptions): Promise<EvaluationReport> {
-  const { mapsDir, gtDir, integrationLimit = 0.3, fprMode = "float32", scores } = options;
+  const { mapsDir, gtDir, integrationLimit = DEFAULT_INTEGRATION_LIMIT, fprMode = DEFAULT_FPR_MODE, scores } =
+    options;
   const categories = options.categories ?? await subdirectories(mapsDir);
   if (categories.length === 0) {
     throw new Error(`${mapsDir}: no category folders (expected <category>/test/<defect>/<stem>.tiff)`);
@@ -132,33 +141,25 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
         usedScoreKeys.add(item.key);
       } else imageScores.push(maxOf(map.data));
     }
-    const wrap = <T>(what: string, f: () => T): T => {
-      try {
-        return f();
-      } catch (error) {
-        throw new Error(`${category}: ${what}: ${error instanceof Error ? error.message : error}`);
-      }
-    };
-    const pro = wrap("AU-PRO", () => auPro(maps, masks, { integrationLimit, fprMode, maxCurvePoints: 2 }));
-    const warnings = [...pro.warnings];
-    let pixel: number | null = null;
-    if (pro.nRegions > 0 && pro.nOkPixels > 0) pixel = wrap("pixel AUROC", () => pixelAuroc(maps, masks));
-    else warnings.push("pixel AUROC is undefined: the masks do not contain both defect and normal pixels");
+    let set;
+    try {
+      set = evaluateMaps(
+        { image: { scores: imageScores, labels }, pixel: { maps, masks } },
+        { integrationLimit, fprMode },
+      );
+    } catch (error) {
+      throw new Error(`${category}: ${error instanceof Error ? error.message : error}`);
+    }
+    // deno-lint-ignore no-unused-vars
+    const { integration_limit, fpr_mode, warnings, ...values } = metricSetJson(set);
     results[category] = {
       n_images: items.length,
       n_anomalous: labels.reduce((a, b) => a + b, 0),
-      auroc: wrap("image AUROC", () => rocAuc(imageScores, labels)),
-      average_precision: wrap("average precision", () => averagePrecision(imageScores, labels)),
-      pr_auc: wrap("PR-AUC", () => prAucTrapezoid(imageScores, labels)),
-      pixel_auroc: pixel,
-      au_pro: pro.auPro,
-      n_regions: pro.nRegions,
-      n_ok_pixels: pro.nOkPixels,
-      au_pro_degenerate: pro.degenerate,
-      map_dtype: pro.scoreDtype,
+      ...values,
+      map_dtype: set.pixel!.scoreDtype,
       map_sizes: [...sizes],
-      warnings,
-    };
+      warnings: set.warnings,
+    } as CategoryResult;
   }
   if (scores) {
     const prefixes = categories.map((c) => `${c}/`);
@@ -170,7 +171,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
     }
   }
   const mean = {} as EvaluationReport["mean"];
-  for (const key of ["auroc", "average_precision", "pr_auc", "pixel_auroc", "au_pro"] as const) {
+  for (const key of JSON_METRIC_NAMES) {
     const values = Object.values(results).map((r) => r[key]);
     mean[key] = values.some((v) => v === null)
       ? null
@@ -266,72 +267,65 @@ export function renderTable(report: EvaluationReport): string {
   ].join("\n");
 }
 
-const FPR_MODES = ["float32", "float32_numpy1", "float64"];
-
 /** The `evaluate` subcommand. */
-export const command: Command = {
+export const command = defineCommand({
   name: "evaluate",
   summary: "Evaluate anomaly maps (TIFF/.npy) against MVTec-style ground truth",
   usage: "--maps DIR --gt DIR [--limit 0.3] [--out FILE] [--scores FILE.json]",
   description: "Like the official MVTec AD evaluate_experiment.py: --gt is the dataset root " +
     "(<category>/test/<defect>/<stem>.png, <category>/ground_truth/<defect>/<stem>_mask.png; 'good' has no " +
-    "masks), --maps holds one map per test image at <category>/test/<defect>/<stem>.tiff (float32 TIFF) or " +
-    ".npy (2-D float32/float64). Image score = max of the map unless --scores gives a JSON object " +
-    '{"<category>/test/<defect>/<stem>": score}. Prints a table; --out writes the JSON report.',
+    "masks), --maps holds one map per test image at <category>/test/<defect>/<stem>.tiff (float32 or " +
+    "float64 TIFF) or .npy (2-D float32/float64). Image score = max of the map unless --scores gives a JSON " +
+    'object {"<category>/test/<defect>/<stem>": score}. Prints a table; --out writes the JSON report.',
   flags: {
-    maps: { type: "string", valueName: "DIR", description: "Anomaly maps root (one folder per category)" },
-    gt: {
-      type: "string",
+    maps: stringFlag({ valueName: "DIR", description: "Anomaly maps root (one folder per category)." }),
+    gt: stringFlag({
       valueName: "DIR",
-      description: "Dataset root with test images and ground_truth masks",
-    },
-    limit: { type: "string", valueName: "L", default: "0.3", description: "AU-PRO FPR integration limit" },
-    out: { type: "string", valueName: "FILE", description: "Write the JSON report here (atomically)" },
-    scores: { type: "string", valueName: "FILE", description: "Image scores JSON instead of max of map" },
-    categories: {
-      type: "string",
+      description: "Dataset root with test images and ground_truth masks.",
+    }),
+    limit: numberFlag({
+      valueName: "L",
+      min: Number.MIN_VALUE,
+      max: 1,
+      default: DEFAULT_INTEGRATION_LIMIT,
+      description: "AU-PRO FPR integration limit.",
+    }),
+    out: stringFlag({ valueName: "FILE", description: "Write the JSON report here (atomically)." }),
+    scores: stringFlag({ valueName: "FILE", description: "Image scores JSON instead of max of map." }),
+    categories: listFlag({
       valueName: "A,B",
-      description: "Only these categories (default: all in --maps)",
-    },
-    "fpr-mode": {
-      type: "string",
+      description: "Only these categories (default: all in --maps).",
+    }),
+    "fpr-mode": enumFlag(FPR_MODES, {
       valueName: "MODE",
-      default: "float32",
-      description: "FPR rounding: float32 (official, NumPy ≥ 2), float32_numpy1, float64",
-    },
-    json: { type: "boolean", description: "Print the JSON report instead of the table" },
+      default: DEFAULT_FPR_MODE,
+      description: "FPR rounding: float32 is the official code under NumPy ≥ 2.",
+    }),
+    json: booleanFlag("Print the JSON report instead of the table."),
   },
   positionals: { min: 0, max: 0 },
   async run(flags) {
-    if (typeof flags.maps !== "string") throw new UsageError("evaluate: --maps DIR is required");
-    if (typeof flags.gt !== "string") throw new UsageError("evaluate: --gt DIR is required");
-    const integrationLimit = numberFlag(flags, "limit", { min: Number.MIN_VALUE, max: 1 })!;
-    const fprMode = flags["fpr-mode"] as string;
-    if (!FPR_MODES.includes(fprMode)) {
-      throw new UsageError(`--fpr-mode: expected one of ${FPR_MODES.join(", ")}, got '${fprMode}'`);
-    }
-    const categories = typeof flags.categories === "string"
-      ? flags.categories.split(",").map((s) => s.trim()).filter((s) => s !== "")
-      : undefined;
-    const scores = typeof flags.scores === "string" ? await readScoresFile(flags.scores) : undefined;
+    if (flags.maps === undefined) throw new UsageError("evaluate: --maps DIR is required");
+    if (flags.gt === undefined) throw new UsageError("evaluate: --gt DIR is required");
+    const scores = flags.scores !== undefined ? await readScoresFile(flags.scores) : undefined;
     const report = await evaluateTree({
       mapsDir: flags.maps,
       gtDir: flags.gt,
-      categories,
-      integrationLimit,
-      fprMode: fprMode as FprMode,
+      categories: flags.categories,
+      integrationLimit: flags.limit,
+      fprMode: flags["fpr-mode"],
       scores,
-      scoresLabel: typeof flags.scores === "string" ? `scores file ${flags.scores}` : undefined,
+      scoresLabel: flags.scores !== undefined ? `scores file ${flags.scores}` : undefined,
     });
     if (flags.json) console.log(JSON.stringify(report, null, 2));
     else console.log(renderTable(report));
     for (const [name, r] of Object.entries(report.categories)) {
       for (const w of r.warnings) console.error(`warning: ${name}: ${w}`);
     }
-    if (typeof flags.out === "string") {
+    if (flags.out !== undefined) {
       await writeJsonAtomic(flags.out, report);
       console.error(`wrote ${flags.out}`);
     }
     return 0;
   },
-};
+});

@@ -8,15 +8,17 @@
  * @module
  */
 import sharp from "sharp";
+import { decode as decodeTiff } from "tiff";
 import { join } from "node:path";
+import { folderConventions } from "../core/datasets.ts";
 import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
 import { pathExists } from "../util/fs.ts";
 
 /** Extensions accepted for anomaly maps, in lookup order. */
 export const MAP_EXTENSIONS = [".tiff", ".tif", ".npy"];
 const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
-/** Defect-type folders whose images are defect-free (MVTec `good`, BTAD `ok`). */
-export const DEFECT_FREE_FOLDERS = ["good", "ok"];
+/** The ground-truth conventions of the datasets in the registry (MVTec `good`, BTAD `ok`, …). */
+const GROUND_TRUTH = folderConventions();
 
 /**
  * Parses a NumPy `.npy` file holding a 2-D float32 or float64 array in C order (format versions 1–3).
@@ -80,40 +82,47 @@ export function parseNpy(bytes: Uint8Array, name: string): ScoreMap {
   return { width, height, data };
 }
 
-/** Reads a single-channel float32/float64 TIFF map through sharp (libvips); rejects other sample formats. */
-export async function readTiffMap(bytes: Uint8Array, name: string): Promise<ScoreMap> {
-  let meta;
+const CONVERT = "write each map as one uncompressed float32 TIFF, e.g. tifffile.imwrite(path, " +
+  "map.astype(numpy.float32)), or as .npy";
+
+/**
+ * Reads a single-channel float32 or float64 TIFF map (any compression the `tiff` package decodes: none,
+ * LZW, deflate, packbits), values untouched. libvips cannot read 64-bit float TIFFs, so maps are not read
+ * through sharp.
+ */
+export function readTiffMap(bytes: Uint8Array, name: string): ScoreMap {
+  let pages;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    pages = decodeTiff(bytes);
   } catch (error) {
-    throw new Error(`${name}: cannot decode TIFF (${error instanceof Error ? error.message : error})`);
-  }
-  if ((meta.pages ?? 1) > 1) throw new Error(`${name}: TIFF has ${meta.pages} pages; expected one 2-D map`);
-  if (meta.depth !== "float" && meta.depth !== "double") {
     throw new Error(
-      `${name}: TIFF samples are '${meta.depth}'; expected 32-bit float (as the official MVTec AD evaluation) or 64-bit float`,
+      `${name}: cannot decode TIFF (${error instanceof Error ? error.message : error}); ${CONVERT}`,
     );
   }
-  if (meta.channels !== 1) {
-    throw new Error(`${name}: TIFF has ${meta.channels} channels; expected 1 (one score per pixel)`);
+  if (pages.length !== 1) throw new Error(`${name}: TIFF has ${pages.length} pages; expected one 2-D map`);
+  const [page] = pages;
+  if (page.sampleFormat !== 3 || (page.bitsPerSample !== 32 && page.bitsPerSample !== 64)) {
+    throw new Error(
+      `${name}: TIFF samples are ${page.bitsPerSample}-bit ${
+        page.sampleFormat === 3 ? "float" : page.sampleFormat === 2 ? "signed integer" : "unsigned integer"
+      }; expected 32-bit float (as the official MVTec AD evaluation) or 64-bit float; ${CONVERT}`,
+    );
   }
-  const depth = meta.depth;
-  // sharp widens one-channel images to three identical channels; take the first, values untouched.
-  const { data, info } = await sharp(bytes, { limitInputPixels: false }).extractChannel(0).raw({ depth })
-    .toBuffer({ resolveWithObject: true });
-  const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-  const values = depth === "float" ? new Float32Array(buffer) : new Float64Array(buffer);
-  if (values.length !== info.width * info.height) {
-    throw new Error(`${name}: decoded ${values.length} values for ${info.width}×${info.height}`);
+  if (page.samplesPerPixel !== 1) {
+    throw new Error(`${name}: TIFF has ${page.samplesPerPixel} channels; expected 1 (one score per pixel)`);
   }
-  return { width: info.width, height: info.height, data: values };
+  const data = page.data as Float32Array | Float64Array;
+  if (data.length !== page.width * page.height) {
+    throw new Error(`${name}: decoded ${data.length} values for ${page.width}×${page.height}`);
+  }
+  return { width: page.width, height: page.height, data };
 }
 
 /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */
 export async function readAnomalyMap(path: string): Promise<ScoreMap> {
   const bytes = await Deno.readFile(path);
   if (path.endsWith(".npy")) return parseNpy(bytes, path);
-  return await readTiffMap(bytes, path);
+  return readTiffMap(bytes, path);
 }
 
 /** Reads a ground-truth mask image (PNG etc.); a pixel is defect when any colour channel is non-zero. */
@@ -197,8 +206,8 @@ export async function pairCategory(mapsDir: string, gtDir: string, category: str
       if (stem === null) continue;
       const key = `${category}/test/${defect.name}/${stem}`;
       let maskPath: string | null = null;
-      if (!DEFECT_FREE_FOLDERS.includes(defect.name)) {
-        const candidates = [`${stem}_mask.png`, `${stem}.png`, `${stem}_mask.bmp`, `${stem}.bmp`]
+      if (!GROUND_TRUTH.normalFolders.includes(defect.name)) {
+        const candidates = GROUND_TRUTH.maskNames(stem)
           .map((n) => join(gtDir, category, "ground_truth", defect.name, n));
         for (const c of candidates) {
           if (await pathExists(c)) {

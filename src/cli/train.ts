@@ -1,129 +1,120 @@
 /**
  * `train`: trains one model on one category with a pinned seed, printing one progress line per epoch and
- * writing checkpoints plus a `train.json` run record (config, hash, backend, losses) to `--out`.
+ * writing checkpoints plus a `train.json` run record (config, hash, training key, preprocessing, backend,
+ * losses) to `--out`. It plans its one cell exactly as `reproduce` does, so both preprocess and identify
+ * the training the same way.
  *
  * @module
  */
 import { join } from "node:path";
-import { type Command, numberFlag, UsageError } from "./command.ts";
-import {
-  ConfigError,
-  configHash,
-  MODEL_KINDS,
-  type ModelKind,
-  parseSetFlags,
-  resolveConfig,
-} from "../models/configs.ts";
-import { type BackendChoice, describeBackend, initBackend } from "../train/backend.ts";
-import { loadTrainingSplit } from "../train/data_source.ts";
-import { DATASET_NAMES, type DatasetName } from "../datasets/lock.ts";
-import { formatEpochLine, TrainingInterrupted, trainModel } from "../train/trainer.ts";
+import { UsageError } from "../core/errors.ts";
+import { parseSetFlags } from "../models/configs.ts";
+import { describeBackend, initBackend } from "../train/backend.ts";
+import { describeResume } from "../train/identity.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
-
-const BACKENDS = ["auto", "tensorflow", "webgpu", "cpu"];
+import { planCells, resolveRequestConfigs } from "../pipeline/plan.ts";
+import { defineCommand, numberFlag, stringFlag } from "./command.ts";
+import {
+  BACKEND_FLAG,
+  CHECKPOINT_FLAGS,
+  CONFIG_FLAGS,
+  DATA_FLAGS,
+  DATASET_FLAG,
+  MODEL_FLAG,
+} from "./flags.ts";
+import { listenForInterrupt } from "./interrupt.ts";
 
 /** The `train` subcommand. */
-export const command: Command = {
+export const command = defineCommand({
   name: "train",
   summary: "Train one model on one category with a pinned seed",
-  usage: "--dataset D --category C --model M --config NAME --seed N [--backend B] [--set key=value]...",
+  usage: "--dataset D --category C [--model M] [--config NAME] [--seed N] [--backend B] [--set key=value]...",
   description:
-    "Checkpoints go to OUT/checkpoints (last.ckpt each epoch, best.ckpt per the config's policy); " +
-    "Ctrl-C stops after the current step and --resume continues bit-identically.",
+    "Checkpoints go to OUT/checkpoints (last.ckpt each epoch, best.ckpt per the config's policy). " +
+    "Ctrl-C stops after the current step and saves the state; running the same command again continues " +
+    "bit-identically (--restart starts over). A checkpoint of another training run is refused.",
   flags: {
-    dataset: {
-      type: "string",
-      description: "mvtec, btad, mnist, fashion-mnist or synthetic",
-      valueName: "D",
-    },
-    category: { type: "string", description: "Category / product / normal class", valueName: "C" },
-    model: { type: "string", description: "vtadl, ae-mse or ae-ssim", default: "vtadl", valueName: "M" },
-    config: {
-      type: "string",
-      description: "smoke, quick, mnist, code or paper",
-      default: "smoke",
-      valueName: "NAME",
-    },
-    seed: { type: "string", description: "Seed of every random stream", default: "0", valueName: "N" },
-    backend: {
-      type: "string",
-      description: "auto, tensorflow, webgpu or cpu",
-      default: "auto",
-      valueName: "B",
-    },
-    set: { type: "string", multiple: true, description: "Override a config field", valueName: "KEY=VALUE" },
-    "data-dir": { type: "string", description: "Dataset folder", default: "data", valueName: "DIR" },
-    out: {
-      type: "string",
-      description: "Run folder [default: reports/runs/train/D/C/M-NAME-seedN]",
+    ...DATASET_FLAG,
+    category: stringFlag({ description: "Category / product / normal class.", valueName: "C" }),
+    ...MODEL_FLAG,
+    ...CONFIG_FLAGS,
+    config: { ...CONFIG_FLAGS.config, default: "smoke" as const },
+    seed: numberFlag({
+      description: "Seed of every random stream.",
+      integer: true,
+      min: 0,
+      max: 2 ** 53 - 1,
+      default: 0,
+      valueName: "N",
+    }),
+    ...BACKEND_FLAG,
+    ...DATA_FLAGS,
+    out: stringFlag({
+      description: "Run folder [default: reports/runs/train/D/C/M-NAME-seedN].",
       valueName: "DIR",
-    },
-    resume: { type: "boolean", description: "Continue from OUT/checkpoints/last.ckpt" },
-    offline: { type: "boolean", description: "Do not download; use what is in --data-dir" },
-    mirror: {
-      type: "string",
-      multiple: true,
-      description: "Dataset mirror (URL or folder), tried before the lock's URLs",
-      valueName: "URL",
-    },
+    }),
+    ...CHECKPOINT_FLAGS,
   },
   positionals: { min: 0, max: 0 },
   async run(flags) {
-    const dataset = flags.dataset as string | undefined;
-    const category = flags.category as string | undefined;
+    const { dataset, category } = flags;
     if (!dataset || !category) throw new UsageError("train: --dataset and --category are required");
-    if (!DATASET_NAMES.includes(dataset as DatasetName)) {
-      throw new UsageError(`--dataset: expected one of ${DATASET_NAMES.join(", ")}, got '${dataset}'`);
-    }
-    const model = flags.model as string;
-    if (!MODEL_KINDS.includes(model as ModelKind)) {
-      throw new UsageError(`--model: expected one of ${MODEL_KINDS.join(", ")}, got '${model}'`);
-    }
-    const backend = flags.backend as string;
-    if (!BACKENDS.includes(backend)) {
-      throw new UsageError(`--backend: expected one of ${BACKENDS.join(", ")}, got '${backend}'`);
-    }
-    const seed = numberFlag(flags, "seed", { integer: true, min: 0, max: 2 ** 53 - 1 })!;
-    let config;
-    try {
-      config = resolveConfig(
-        model as ModelKind,
-        flags.config as string,
-        parseSetFlags((flags.set as string[]) ?? []),
-      );
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
-      throw error;
-    }
-    const out = (flags.out as string | undefined) ??
-      join("reports", "runs", "train", dataset, category, `${model}-${config.name}-seed${seed}`);
-    const info = await initBackend(backend as BackendChoice);
-    console.log(`backend: ${describeBackend(info)}`);
-    const split = await loadTrainingSplit({
+    if (flags.resume && flags.restart) throw new UsageError("--resume and --restart are exclusive");
+    const request = {
       dataset,
-      category,
-      dataDir: flags["data-dir"] as string,
-      config,
-      offline: flags.offline === true,
-      mirrors: flags.mirror as string[] | undefined,
+      models: [flags.model],
+      configName: flags.config,
+      configOverrides: parseSetFlags(flags.set),
+      seeds: [flags.seed],
+    };
+    resolveRequestConfigs(request); // a bad --config or --set stops here, before any download
+    const { ensureDataset } = await import("../datasets/ensure.ts");
+    const { listCategories, loadCategorySplit } = await import("../datasets/loaders.ts");
+    const { loadPlannedSplit } = await import("../pipeline/cell.ts");
+    const { TrainingInterrupted, formatEpochLine, trainModel } = await import("../train/trainer.ts");
+    const ensured = await ensureDataset(dataset, {
+      dataDir: flags["data-dir"],
+      lockPath: flags.lock,
+      mirrors: flags.mirror,
+      offline: flags.offline,
+      acceptLicense: flags["accept-license"],
     });
-    console.log(
-      `training ${model}/${config.name} on ${dataset}/${category}: ${split.train.length} images, ` +
-        `${config.epochs} epochs, seed ${seed}, config ${configHash(config).slice(0, 12)}`,
+    const available = await listCategories(dataset, ensured.root);
+    if (!available.includes(category)) {
+      throw new UsageError(`--category: ${dataset} has ${available.join(", ")}, got '${category}'`);
+    }
+    const [plan] = planCells(request, { contentDigest: ensured.manifestSha256, categories: [category] });
+    const { config } = plan;
+    const out = flags.out ??
+      join("reports", "runs", "train", dataset, category, `${flags.model}-${config.name}-seed${flags.seed}`);
+    const info = await initBackend(flags.backend);
+    console.log(`backend: ${describeBackend(info)}`);
+    const split = await loadPlannedSplit(
+      { loadCategorySplit },
+      ensured.root,
+      plan,
+      join(flags["data-dir"], ".cache"),
     );
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    Deno.addSignalListener("SIGINT", onSigint);
+    const { resize, crop } = plan.preprocess;
+    console.log(
+      `training ${flags.model}/${config.name} on ${dataset}/${category}: ${split.train.length} images ` +
+        `(resize ${resize}, crop ${crop}), ${config.epochs} epochs, seed ${flags.seed}, config ` +
+        `${plan.configHash.slice(0, 12)}`,
+    );
+    const interrupt = listenForInterrupt("train");
     const seconds: number[] = [];
+    const checkpointDir = join(out, "checkpoints");
     try {
       const result = await trainModel({
-        model: model as ModelKind,
+        model: flags.model,
         config,
-        seed,
+        seed: flags.seed,
         train: split.train,
-        checkpointDir: join(out, "checkpoints"),
-        resume: flags.resume === true,
-        signal: controller.signal,
+        data: plan.training.data,
+        checkpointDir,
+        checkpoint: flags.restart ? "restart" : "resume",
+        signal: interrupt.signal,
+        onResume: (from) => console.log(describeResume(from, config.epochs)),
         onEpoch: (report) => {
           seconds.push(report.seconds);
           const mean = seconds.reduce((a, b) => a + b, 0) / seconds.length;
@@ -133,29 +124,32 @@ export const command: Command = {
       await writeJsonAtomic(join(out, "train.json"), {
         dataset,
         category,
-        model,
-        seed,
+        model: flags.model,
+        seed: flags.seed,
         config,
-        configHash: configHash(config),
+        configHash: plan.configHash,
+        trainingKey: plan.trainingKey,
+        lockDigest: ensured.lockDigest,
+        contentDigest: ensured.manifestSha256,
+        preprocess: plan.preprocess,
         backend: info,
         trainImages: split.train.length,
+        resumedFrom: result.resumedFrom,
         bestEpoch: result.bestEpoch,
         epochs: result.epochs,
         seconds: result.seconds,
       });
-      console.log(`done: best epoch ${result.bestEpoch}, checkpoints in ${join(out, "checkpoints")}`);
+      console.log(`done: best epoch ${result.bestEpoch}, checkpoints in ${checkpointDir}`);
       result.model.dispose();
       return 0;
     } catch (error) {
       if (error instanceof TrainingInterrupted) {
-        console.error(
-          `interrupted: rerun with --resume to continue from ${join(out, "checkpoints", "last.ckpt")}`,
-        );
+        console.error(`interrupted: ${error.message}; run the same command again to continue`);
         return 130;
       }
       throw error;
     } finally {
-      Deno.removeSignalListener("SIGINT", onSigint);
+      interrupt.dispose();
     }
   },
-};
+});

@@ -7,7 +7,7 @@
  */
 import { runVerification } from "../metrics/verification.ts";
 import type { VerificationReport } from "../metrics/verification.ts";
-import { type Command, numberFlag } from "./command.ts";
+import { booleanFlag, defineCommand, numberFlag } from "./command.ts";
 
 /** Renders the pass/fail table of a verification report. */
 export function renderVerification(report: VerificationReport): string {
@@ -36,7 +36,7 @@ export function renderVerification(report: VerificationReport): string {
 }
 
 /** The `verify-metrics` subcommand. */
-export const command: Command = {
+export const command = defineCommand({
   name: "verify-metrics",
   summary: "Check the metric engine against golden cases and brute-force definitions",
   usage: "[--seed N] [--cases N] [--json]",
@@ -45,16 +45,28 @@ export const command: Command = {
     "pixel AUROC and AU-PRO (3 FPR modes) are compared with brute-force definitions, then bad-input " +
     "errors. Exit code 1 on any failure.",
   flags: {
-    seed: { type: "string", valueName: "N", default: "20210421", description: "Seed of the random cases" },
-    cases: { type: "string", valueName: "N", default: "300", description: "Random cases per group" },
-    json: { type: "boolean", description: "Print the report as JSON" },
+    seed: numberFlag({
+      description: "Seed of the random cases.",
+      integer: true,
+      min: 0,
+      max: 2 ** 32 - 1,
+      default: 20210421,
+      valueName: "N",
+    }),
+    cases: numberFlag({
+      description: "Random cases per group.",
+      integer: true,
+      min: 0,
+      max: 1e6,
+      default: 300,
+      valueName: "N",
+    }),
+    json: booleanFlag("Print the report as JSON."),
   },
   positionals: { min: 0, max: 0 },
   run(flags) {
-    const seed = numberFlag(flags, "seed", { min: 0, max: 2 ** 32 - 1, integer: true });
-    const randomCases = numberFlag(flags, "cases", { min: 0, max: 1e6, integer: true });
-    const report = runVerification({ seed, randomCases });
+    const report = runVerification({ seed: flags.seed, randomCases: flags.cases });
     console.log(flags.json ? JSON.stringify(report, null, 2) : renderVerification(report));
     return Promise.resolve(report.failedCases === 0 ? 0 : 1);
   },
-};
+});

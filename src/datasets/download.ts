@@ -13,7 +13,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { digestsOfPresentFile, type FileDigests, StreamingHasher, writeDigestSidecar } from "./hashing.ts";
-import { withFileLock } from "./file_lock.ts";
+import { withFileLock } from "../util/file_lock.ts";
+import { writeError } from "../util/fs.ts";
 import type { AcceptedCopy, LockFile } from "./lock.ts";
 import { formatBytes, type ProgressSink, SilentProgress } from "./progress.ts";
 
@@ -37,6 +38,8 @@ export interface DownloadOptions {
   progress?: ProgressSink;
   /** Extra notes (retries, waits), one line each. Default: none. */
   log?: (line: string) => void;
+  /** Hash a present file again even when its digest sidecar matches its size and mtime. */
+  rehash?: boolean;
 }
 
 /** A file that is on disk under its final name and matched the lock. */
@@ -208,9 +211,14 @@ async function readHead(path: string, n: number): Promise<Uint8Array> {
   }
 }
 
-async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < chunk.length) written += await file.write(chunk.subarray(written));
+/** Writes all of `chunk` to `file` (open on `path`); a failure (a full disk) names the path. */
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array, path: string): Promise<void> {
+  try {
+    let written = 0;
+    while (written < chunk.length) written += await file.write(chunk.subarray(written));
+  } catch (error) {
+    throw writeError(path, error);
+  }
 }
 
 /**
@@ -222,6 +230,8 @@ async function pumpBody(
   out: Deno.FsFile,
   hasher: StreamingHasher,
   opts: {
+    /** The file `out` writes (named in errors). */
+    path: string;
     archive: LockFile["archive"];
     alreadyOnDisk: number;
     stallMs: number;
@@ -245,7 +255,7 @@ async function pumpBody(
   const buffer = new Uint8Array(1 << 20);
   let buffered = 0;
   const flush = async () => {
-    if (buffered > 0) await writeAll(out, buffer.subarray(0, buffered));
+    if (buffered > 0) await writeAll(out, buffer.subarray(0, buffered), opts.path);
     buffered = 0;
   };
   const reader = body.getReader();
@@ -274,7 +284,7 @@ async function pumpBody(
       }
       hasher.update(chunk);
       if (buffered + chunk.length > buffer.length) await flush();
-      if (chunk.length >= buffer.length) await writeAll(out, chunk);
+      if (chunk.length >= buffer.length) await writeAll(out, chunk, opts.path);
       else {
         buffer.set(chunk, buffered);
         buffered += chunk.length;
@@ -316,6 +326,15 @@ async function fetchIntoPart(
   try {
     response = await fetch(url, { headers, signal: abort.signal, redirect: "follow" });
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      // Not a network fault: retrying or trying other mirrors cannot help.
+      throw new Error(
+        `cannot fetch ${url}: this process may not use the network (${
+          (error as Error).message.split("\n")[0]
+        }); ` +
+          `run the command through its deno task (which grants --allow-net), or pass --offline with a local --mirror`,
+      );
+    }
     throw new SourceFailure(
       abort.signal.aborted
         ? `no response within ${options.stallTimeoutMs} ms`
@@ -379,6 +398,7 @@ async function fetchIntoPart(
   options.progress.start(file.name, total, onDisk);
   try {
     await pumpBody(response.body, out, hasher, {
+      path: part,
       archive: file.archive,
       alreadyOnDisk: onDisk,
       stallMs: options.stallTimeoutMs,
@@ -429,7 +449,7 @@ async function copyIntoPart(
   try {
     for await (const chunk of input.readable) {
       hasher.update(chunk);
-      await writeAll(out, chunk);
+      await writeAll(out, chunk, part);
       progress.update(hasher.size);
     }
     await out.sync();
@@ -496,7 +516,7 @@ async function downloadLocked(
   const log = options.log ?? (() => {});
   await Deno.mkdir(dir, { recursive: true });
 
-  const present = await digestsOfPresentFile(finalPath);
+  const present = await digestsOfPresentFile(finalPath, { rehash: options.rehash });
   if (present) {
     const verdict = await verifyAgainstLock(file, finalPath, present);
     if (verdict.ok) {

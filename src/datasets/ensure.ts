@@ -1,8 +1,10 @@
 /**
  * `ensureDataset`: the one call the pipeline makes to have a dataset on disk, verified against the lock.
  * Downloads (or, for `synthetic` without a mirror, generates) every file, verifies it, extracts into a
- * temporary folder, checks the layout and counts against the lock, writes a marker with the archive
- * digests, then renames the folder into place. When the marker matches, it only re-verifies (cheaply).
+ * temporary folder, checks the layout and counts against the lock, records every file's size, mtime and
+ * SHA-256, writes a marker with the archive digests, then renames the folder into place. When the marker
+ * matches, it checks the installed files against that record (`installed.ts`) and stops, naming the
+ * file, when one changed.
  *
  * Data dir layout:
  * ```
@@ -15,16 +17,24 @@
  * @module
  */
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../util/atomic_write.ts";
+import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { DownloadError, type DownloadOptions, downloadVerified, type VerifiedFile } from "./download.ts";
 import { extractGzip, extractTarXz, extractZip } from "./extract.ts";
-import { withFileLock } from "./file_lock.ts";
+import { withFileLock } from "../util/file_lock.ts";
 import { checkCategoriesLayout, checkIdxLayout, type ObservedCategory } from "./layout.ts";
 import { checkLicence } from "./licence.ts";
 import { loadLock, type LockDataset, lockDigest as computeLockDigest, lockEntry } from "./lock.ts";
 import { defaultProgress, writeStderrLine } from "./progress.ts";
-import { DEFAULT_SYNTHETIC_SPEC, manifestDigest, manifestText, writeSyntheticTree } from "./synthetic.ts";
+import { DEFAULT_SYNTHETIC_SPEC, writeSyntheticTree } from "./synthetic.ts";
+import {
+  type Manifest,
+  manifestDigest,
+  MARKER_FILE,
+  verifyInstalledFiles,
+  writeInstallRecords,
+} from "./installed.ts";
 import { pathExists } from "../util/fs.ts";
+import type { DatasetName } from "../core/datasets.ts";
 
 /** Options of {@linkcode ensureDataset}. */
 export interface EnsureOptions {
@@ -40,6 +50,11 @@ export interface EnsureOptions {
   acceptLicense?: boolean;
   /** No progress output. */
   quiet?: boolean;
+  /**
+   * Hash every installed file (and re-hash present archives) instead of trusting size and mtime: what
+   * `download --verify` and the nightly run do.
+   */
+  verify?: boolean;
   /** Tuning of the downloader (retries, timeouts, progress sink); mostly for tests. */
   download?: Omit<DownloadOptions, "mirrors" | "offline">;
 }
@@ -57,7 +72,7 @@ export interface EnsuredDataset {
   lockDigest: string;
   /** Archive file name → SHA-256 (for `synthetic` generated locally: `{}`). */
   archiveDigests: Record<string, string>;
-  /** SHA-256 of the manifest of extracted files. */
+  /** SHA-256 of the manifest of the installed files: the content digest of the data a run uses. */
   manifestSha256: string;
   /** `present` (verified, nothing to do), `downloaded` (extracted now) or `generated` (synthetic). */
   status: "present" | "downloaded" | "generated";
@@ -67,9 +82,6 @@ export interface EnsuredDataset {
 export class LayoutError extends Error {
   override name = "LayoutError";
 }
-
-const MARKER = ".vtadl-dataset.json";
-const MANIFEST = ".vtadl-manifest.txt";
 
 interface Marker {
   dataset: string;
@@ -84,7 +96,7 @@ interface Marker {
 
 async function readMarker(datasetDir: string): Promise<Marker | null> {
   try {
-    return JSON.parse(await Deno.readTextFile(join(datasetDir, MARKER))) as Marker;
+    return JSON.parse(await Deno.readTextFile(join(datasetDir, MARKER_FILE))) as Marker;
   } catch {
     return null;
   }
@@ -112,7 +124,7 @@ function sameDigests(a: Record<string, string>, b: Record<string, string>): bool
 /** Moves a finished temporary tree into place; an older tree of ours is replaced, anything else kept aside. */
 async function install(tmp: string, datasetDir: string): Promise<void> {
   if (await pathExists(datasetDir)) {
-    if (await pathExists(join(datasetDir, MARKER))) await Deno.remove(datasetDir, { recursive: true });
+    if (await pathExists(join(datasetDir, MARKER_FILE))) await Deno.remove(datasetDir, { recursive: true });
     else await Deno.rename(datasetDir, `${datasetDir}.previous-${Date.now()}`);
   }
   await Deno.rename(tmp, datasetDir);
@@ -122,10 +134,11 @@ async function finish(
   tmp: string,
   datasetDir: string,
   marker: Marker,
-  manifest: Map<string, string>,
+  manifest: Manifest,
 ): Promise<void> {
-  await writeFileAtomic(join(tmp, MANIFEST), manifestText(manifest));
-  await writeJsonAtomic(join(tmp, MARKER), marker);
+  // Renaming the tree into place keeps every file's mtime, so the index stays valid.
+  await writeInstallRecords(tmp, manifest);
+  await writeJsonAtomic(join(tmp, MARKER_FILE), marker);
   await install(tmp, datasetDir);
 }
 
@@ -167,10 +180,7 @@ async function checkedLayout(
  * const categories = await listCategories("synthetic", ds.root);
  * ```
  */
-export async function ensureDataset(
-  dataset: "mvtec" | "btad" | "mnist" | "fashion-mnist" | "synthetic",
-  options: EnsureOptions,
-): Promise<EnsuredDataset> {
+export async function ensureDataset(dataset: DatasetName, options: EnsureOptions): Promise<EnsuredDataset> {
   const lock = await loadLock(options.lockPath);
   const entry = lockEntry(lock, dataset);
   const digest = computeLockDigest(lock, dataset);
@@ -192,6 +202,12 @@ export async function ensureDataset(
     manifestSha256,
     status,
   });
+  // A present tree is used only after its files are checked against the index written at install time
+  // (which also covers its layout, checked then); a changed file stops here, named, and is never replaced.
+  const present = async (archives: Record<string, string>, manifestSha256: string) => {
+    await verifyInstalledFiles(dataset, datasetDir, { full: options.verify });
+    return result("present", archives, manifestSha256);
+  };
   const mirrors = options.mirrors ?? [];
   const generate = entry.generator !== undefined && mirrors.length === 0 &&
     entry.files.every((f) => f.mirrors.length === 0);
@@ -202,9 +218,7 @@ export async function ensureDataset(
     if (generate) {
       const generator = entry.generator!;
       if (marker && marker.manifestSha256 === generator.manifestSha256) {
-        if ((await layoutDifferences(datasetDir, entry)).length === 0) {
-          return result("present", marker.archives, marker.manifestSha256);
-        }
+        return await present(marker.archives, marker.manifestSha256);
       }
       const tmp = `${datasetDir}.generating-${crypto.randomUUID().slice(0, 8)}`;
       try {
@@ -234,12 +248,10 @@ export async function ensureDataset(
       }
     }
 
-    // Archives deleted after extraction (to save space): trust the marker, re-check the layout.
+    // Archives deleted after extraction (to save space): the marker and the file index vouch for the tree.
     if (marker && marker.lockDigest === digest) {
       const anyArchive = await Promise.all(entry.files.map((f) => pathExists(join(downloadsDir, f.name))));
-      if (!anyArchive.some(Boolean) && (await layoutDifferences(datasetDir, entry)).length === 0) {
-        return result("present", marker.archives, marker.manifestSha256);
-      }
+      if (!anyArchive.some(Boolean)) return await present(marker.archives, marker.manifestSha256);
     }
 
     const downloadOptions: DownloadOptions = {
@@ -248,6 +260,7 @@ export async function ensureDataset(
       offline: options.offline,
       progress: options.download?.progress ?? defaultProgress(options.quiet),
       log: options.download?.log ?? (options.quiet ? undefined : writeStderrLine),
+      rehash: options.verify,
     };
     // Try every file before failing, so one error lists everything that is missing.
     const verified: VerifiedFile[] = [];
@@ -271,9 +284,7 @@ export async function ensureDataset(
     const archives = Object.fromEntries(verified.map((v) => [v.name, v.sha256]));
 
     if (marker && sameDigests(marker.archives, archives)) {
-      if ((await layoutDifferences(datasetDir, entry)).length === 0) {
-        return result("present", archives, marker.manifestSha256);
-      }
+      return await present(archives, marker.manifestSha256);
     }
 
     const tmp = `${datasetDir}.extracting-${crypto.randomUUID().slice(0, 8)}`;

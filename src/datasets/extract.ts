@@ -1,14 +1,14 @@
 /**
  * Safe extraction of `.tar.xz` (tar-stream + @napi-rs/lzma), `.zip` (yauzl) and `.gz`
- * (`DecompressionStream`). Every entry path is checked: absolute paths, `..`, backslashes, symlinks or
- * hard links pointing outside the target, entries below a symlink, and device files or FIFOs are refused
- * with an {@linkcode UnsafeArchiveError}. Permissions are not kept (files 0644). Each written file's
+ * (`DecompressionStream`). Every entry path is checked: absolute paths, `..`, backslashes, symbolic
+ * links (none of the real datasets has one), hard links to anything but a file extracted before them, and
+ * device files or FIFOs are refused with an {@linkcode UnsafeArchiveError}. Permissions are not kept (files 0644). Each written file's
  * SHA-256 is recorded, so a manifest of the extracted tree comes for free.
  *
  * @module
  */
 import { type EventEmitter, once } from "node:events";
-import { dirname, join, posix } from "node:path";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { xz } from "@napi-rs/lzma";
 // @ts-types="npm:@types/tar-stream@3.1.5"
@@ -16,6 +16,7 @@ import tar from "tar-stream";
 // @ts-types="npm:@types/yauzl@3.4.0"
 import yauzl from "yauzl";
 import { StreamingHasher } from "./hashing.ts";
+import { WriteError, writeError } from "../util/fs.ts";
 
 /** An archive entry that would escape the target or is not a plain file, folder or inside link. */
 export class UnsafeArchiveError extends Error {
@@ -52,27 +53,15 @@ export function safeEntryPath(name: string, archive: string): string {
 /** Tracks what was written so links and later entries can be checked. */
 class ExtractTarget {
   readonly manifest: ExtractManifest = new Map();
-  readonly #symlinks = new Set<string>();
   constructor(readonly root: string, readonly archive: string) {}
 
   #refuse(name: string, why: string): UnsafeArchiveError {
     return new UnsafeArchiveError(`refusing unsafe archive ${this.archive}: entry "${name}" ${why}`);
   }
 
-  /** Safe relative path; also refuses paths that go through a symlink written earlier. */
+  /** Safe relative path of an entry. */
   path(name: string): string {
-    const rel = safeEntryPath(name, this.archive);
-    const parts = rel.split("/");
-    for (let i = 1; i < parts.length; i++) {
-      if (this.#symlinks.has(parts.slice(0, i).join("/"))) {
-        throw this.#refuse(name, `lies below the symlink ${parts.slice(0, i).join("/")}`);
-      }
-    }
-    // Writing to a path that is already a symlink would follow it.
-    if (this.#symlinks.has(rel)) {
-      throw this.#refuse(name, "would be written through the symlink of the same name");
-    }
-    return rel;
+    return safeEntryPath(name, this.archive);
   }
 
   async writeFile(name: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
@@ -88,6 +77,8 @@ class ExtractTarget {
         let written = 0;
         while (written < chunk.length) written += await out.write(chunk.subarray(written));
       }
+    } catch (error) {
+      throw writeError(target, error);
     } finally {
       out.close();
     }
@@ -99,19 +90,15 @@ class ExtractTarget {
     await Deno.mkdir(join(this.root, rel), { recursive: true });
   }
 
-  async symlink(name: string, linkTarget: string): Promise<void> {
-    const rel = this.path(name);
-    if (linkTarget.startsWith("/") || /^[A-Za-z]:/.test(linkTarget) || linkTarget.includes("\\")) {
-      throw this.#refuse(name, `is a symlink to the absolute path ${linkTarget}`);
-    }
-    const resolved = posix.normalize(posix.join(posix.dirname(rel), linkTarget));
-    if (resolved === ".." || resolved.startsWith("../")) {
-      throw this.#refuse(name, `is a symlink to ${linkTarget}, outside the target folder`);
-    }
-    const target = join(this.root, rel);
-    await Deno.mkdir(dirname(target), { recursive: true });
-    await Deno.symlink(linkTarget, target);
-    this.#symlinks.add(rel);
+  /**
+   * Symbolic links are refused: no real dataset archive has one, and a chain of relative links
+   * (`x → .`, `y → x/..`, …) can point outside the target however each link is checked on its own.
+   */
+  symlink(name: string, linkTarget: string): never {
+    throw this.#refuse(
+      name,
+      `is a symbolic link (to ${linkTarget}); dataset archives must hold plain files only`,
+    );
   }
 
   async hardlink(name: string, linkTarget: string): Promise<void> {
@@ -167,8 +154,7 @@ export async function extractTarStream(
           entry.resume();
           break;
         case "symlink":
-          await target.symlink(header.name, header.linkname ?? "");
-          entry.resume();
+          target.symlink(header.name, header.linkname ?? "");
           break;
         case "link":
           await target.hardlink(header.name, header.linkname ?? "");
@@ -285,7 +271,7 @@ export async function extractZip(
       if (name.endsWith("/")) {
         await target.mkdir(name);
       } else if (mode === 0o120000) {
-        await target.symlink(name, await readAllText(await openZipEntry(zip, entry)));
+        target.symlink(name, await readAllText(await openZipEntry(zip, entry)));
       } else {
         const stream = await openZipEntry(zip, entry);
         await target.writeFile(name, stream as AsyncIterable<Uint8Array>);
@@ -321,13 +307,18 @@ export async function extractGzip(
   try {
     for await (const chunk of input.readable.pipeThrough(new DecompressionStream("gzip"))) {
       hasher.update(chunk);
-      let written = 0;
-      while (written < chunk.length) written += await out.write(chunk.subarray(written));
+      try {
+        let written = 0;
+        while (written < chunk.length) written += await out.write(chunk.subarray(written));
+      } catch (error) {
+        throw writeError(outputPath, error);
+      }
     }
     await out.sync();
   } catch (error) {
     out.close();
     await Deno.remove(tmp).catch(() => {});
+    if (error instanceof WriteError) throw error;
     throw new ArchiveError(
       `cannot decompress ${archivePath}: ${(error as Error).message} (corrupt or truncated; delete it and ` +
         `download again)`,

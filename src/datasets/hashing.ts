@@ -76,11 +76,12 @@ export async function writeDigestSidecar(path: string, digests: FileDigests, sou
 }
 
 /**
- * Digests of a present file: from its sidecar when size and mtime still match, otherwise by hashing it
- * (and refreshing the sidecar). Returns `null` when the file does not exist.
+ * Digests of a present file: from its sidecar when size and mtime still match (unless `rehash`),
+ * otherwise by hashing it (and refreshing the sidecar). Returns `null` when the file does not exist.
  */
 export async function digestsOfPresentFile(
   path: string,
+  { rehash = false }: { rehash?: boolean } = {},
 ): Promise<(FileDigests & { fromSidecar: boolean; source?: string }) | null> {
   let stat: Deno.FileInfo;
   try {
@@ -90,6 +91,7 @@ export async function digestsOfPresentFile(
     throw error;
   }
   try {
+    if (rehash) throw new Error("rehash requested");
     const sidecar = JSON.parse(await Deno.readTextFile(sidecarPath(path))) as DigestSidecar;
     if (
       sidecar.size === stat.size && sidecar.mtimeMs === (stat.mtime?.getTime() ?? 0) &&

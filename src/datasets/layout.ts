@@ -24,7 +24,7 @@ export async function listFolders(dir: string): Promise<string[]> {
 }
 
 /** Sorted names of files in `dir` whose extension (lower-cased) is in `extensions`. */
-export async function listFiles(dir: string, extensions: string[]): Promise<string[]> {
+export async function listFiles(dir: string, extensions: readonly string[]): Promise<string[]> {
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {

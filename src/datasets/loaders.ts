@@ -13,8 +13,9 @@ import { PreprocessCache } from "./cache.ts";
 import { decodeImage } from "./image_decode.ts";
 import { parseIdx } from "./idx.ts";
 import { listFiles, listFolders } from "./layout.ts";
-import { type MaskResize, preprocessImage, preprocessMask } from "./preprocess.ts";
+import { preprocessImage, preprocessMask } from "./preprocess.ts";
 import type { CategorySplit, ImageSample } from "./types.ts";
+import { datasetSpec, type FolderStorage, type IdxStorage, type MaskResize } from "../core/datasets.ts";
 
 /** How images are prepared (vtadl-original-code.md §9: resize 550, crop 512). */
 export interface PreprocessOptions {
@@ -33,40 +34,9 @@ export interface PreprocessOptions {
   concurrency?: number;
 }
 
-const IDX_FILES = {
-  trainImages: "train-images-idx3-ubyte",
-  trainLabels: "train-labels-idx1-ubyte",
-  testImages: "t10k-images-idx3-ubyte",
-  testLabels: "t10k-labels-idx1-ubyte",
-};
-
-function isIdxDataset(dataset: string): boolean {
-  return dataset === "mnist" || dataset === "fashion-mnist";
-}
-
-function style(
-  dataset: string,
-): { normal: string; extensions: string[]; maskNames: (stem: string) => string[] } {
-  switch (dataset) {
-    case "mvtec":
-    case "synthetic":
-      return {
-        normal: "good",
-        extensions: [".png"],
-        maskNames: (stem) => [`${stem}_mask.png`, `${stem}_mask.PNG`],
-      };
-    case "btad":
-      // Product 03 has .bmp masks, 01 and 02 .png (datasets.md §2): try both by stem.
-      return {
-        normal: "ok",
-        extensions: [".bmp", ".png"],
-        maskNames: (stem) => [`${stem}.png`, `${stem}.bmp`],
-      };
-    default:
-      throw new Error(
-        `unknown dataset "${dataset}" (expected mvtec, btad, mnist, fashion-mnist or synthetic)`,
-      );
-  }
+/** The storage conventions of a dataset, from the registry. */
+function storageOf(dataset: string): FolderStorage | IdxStorage {
+  return datasetSpec(dataset).storage;
 }
 
 /**
@@ -79,8 +49,8 @@ function style(
  * ```
  */
 export async function listCategories(dataset: string, root: string): Promise<string[]> {
-  if (isIdxDataset(dataset)) return ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-  style(dataset);
+  const spec = datasetSpec(dataset);
+  if (spec.storage.kind === "idx") return [...spec.categories];
   const folders = await listFolders(root);
   const categories: string[] = [];
   for (const folder of folders) {
@@ -172,16 +142,18 @@ async function cachedMask(cache: PreprocessCache, path: string, pre: PreprocessO
   return mask;
 }
 
+/** The mask of a test image, relative to the dataset root: the first candidate name that exists. */
 async function findMask(
-  categoryDir: string,
+  root: string,
+  category: string,
   relImage: string,
   defect: string,
   names: string[],
 ): Promise<string> {
   for (const name of names) {
-    const candidate = join(categoryDir, "ground_truth", defect, name);
+    const rel = `${category}/ground_truth/${defect}/${name}`;
     try {
-      if ((await Deno.stat(candidate)).isFile) return candidate;
+      if ((await Deno.stat(join(root, rel))).isFile) return rel;
     } catch {
       // try the next name
     }
@@ -200,7 +172,9 @@ async function loadFolderSplit(
   category: string,
   pre: PreprocessOptions,
 ): Promise<CategorySplit> {
-  const { normal, extensions, maskNames } = style(dataset);
+  const storage = storageOf(dataset);
+  if (storage.kind !== "folders") throw new Error(`${dataset} is not stored in category folders`);
+  const { normalFolder: normal, imageExtensions: extensions, maskNames } = storage;
   const categoryDir = join(root, category);
   const trainFolders = await listFolders(join(categoryDir, "train"));
   if (trainFolders.length === 0) {
@@ -225,7 +199,7 @@ async function loadFolderSplit(
       const rel = `${category}/test/${folder}/${file}`;
       const anomalous = folder !== normal;
       const stem = file.slice(0, file.lastIndexOf("."));
-      const maskPath = anomalous ? await findMask(categoryDir, rel, folder, maskNames(stem)) : null;
+      const maskPath = anomalous ? await findMask(root, category, rel, folder, maskNames(stem)) : null;
       test.push({ path: rel, label: anomalous ? 1 : 0, defectType: folder, maskPath });
     }
   }
@@ -239,7 +213,8 @@ async function loadFolderSplit(
     height: pre.crop,
     channels: 3,
     pixels: await cachedImage(cache, join(root, record.path), pre),
-    mask: record.maskPath ? await cachedMask(cache, record.maskPath, pre) : null,
+    mask: record.maskPath ? await cachedMask(cache, join(root, record.maskPath), pre) : null,
+    maskPath: record.maskPath,
   });
   const concurrency = pre.concurrency ?? 4;
   const split: CategorySplit = {
@@ -321,7 +296,10 @@ async function loadIdxSplit(
   category: string,
   pre: PreprocessOptions,
 ): Promise<CategorySplit> {
-  if (!/^[0-9]$/.test(category)) {
+  const storage = storageOf(dataset);
+  if (storage.kind !== "idx") throw new Error(`${dataset} is not stored as IDX files`);
+  const IDX_FILES = storage.files;
+  if (!datasetSpec(dataset).categories.includes(category)) {
     throw new Error(`${dataset}: category must be the normal class "0".."9", got "${category}"`);
   }
   const normal = Number(category);
@@ -357,6 +335,7 @@ async function loadIdxSplit(
     channels: 3,
     pixels,
     mask: null,
+    maskPath: null,
   });
   const split: CategorySplit = {
     dataset,
@@ -384,6 +363,7 @@ export function loadCategorySplit(
   category: string,
   pre: PreprocessOptions,
 ): Promise<CategorySplit> {
-  if (isIdxDataset(dataset)) return loadIdxSplit(dataset, root, category, pre);
-  return loadFolderSplit(dataset, root, category, pre);
+  return storageOf(dataset).kind === "idx"
+    ? loadIdxSplit(dataset, root, category, pre)
+    : loadFolderSplit(dataset, root, category, pre);
 }

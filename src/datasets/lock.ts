@@ -7,6 +7,7 @@
  */
 import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import { z } from "zod";
+import { DATASET_NAMES } from "../core/datasets.ts";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits (SHA-256)");
 const md5Hex = z.string().regex(/^[0-9a-f]{32}$/, "expected 32 lowercase hex digits (MD5)");
@@ -121,11 +122,6 @@ export interface DatasetsLock {
   version: 1;
   datasets: Record<string, LockDataset>;
 }
-
-/** The datasets the harness knows how to load; each must have a lock entry. */
-export const DATASET_NAMES = ["mvtec", "btad", "mnist", "fashion-mnist", "synthetic"] as const;
-/** A dataset name. */
-export type DatasetName = typeof DATASET_NAMES[number];
 
 /** Default lock path, relative to the working directory. */
 export const DEFAULT_LOCK_PATH = "datasets.lock.json";

@@ -3,11 +3,11 @@
  *
  * @module
  */
-export { DATASET_NAMES, type DatasetsLock, loadLock, lockDigest, LockError } from "./lock.ts";
+export { type DatasetsLock, loadLock, lockDigest, LockError } from "./lock.ts";
 export { ensureDataset, type EnsuredDataset, type EnsureOptions, LayoutError } from "./ensure.ts";
 export { DownloadError, type DownloadOptions, downloadVerified, type VerifiedFile } from "./download.ts";
 export { ArchiveError, UnsafeArchiveError } from "./extract.ts";
 export { LicenceError } from "./licence.ts";
 export { listCategories, loadCategorySplit, type PreprocessOptions } from "./loaders.ts";
-export { packSyntheticArchive, SYNTHETIC_CATEGORIES } from "./synthetic.ts";
+export { packSyntheticArchive } from "./synthetic.ts";
 export type { CategorySplit, ImageSample } from "./types.ts";

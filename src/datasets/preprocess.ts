@@ -9,9 +9,7 @@
  */
 import sharp from "sharp";
 import type { RawImage } from "./image_decode.ts";
-
-/** How masks are resized: bilinear then `> 0` (as the original code, the default) or nearest neighbour. */
-export type MaskResize = "bilinearAnyPositive" | "nearest";
+import type { MaskResize } from "../core/datasets.ts";
 
 /** Python's `round` (half to even), as torchvision's CenterCrop uses for the offset. */
 export function pythonRound(x: number): number {

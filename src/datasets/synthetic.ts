@@ -24,6 +24,7 @@ import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import tar from "tar-stream";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { sha256Hex } from "./hashing.ts";
+import { manifestDigest } from "./installed.ts";
 import type { CategoryCounts } from "./lock.ts";
 
 /** Generator settings (the lock's `generator` entry pins version, seed and image size). */
@@ -199,17 +200,13 @@ const CATEGORIES: CategoryDef[] = [
   },
 ];
 
-/** Category names of the synthetic set, sorted. */
-export const SYNTHETIC_CATEGORIES: string[] = CATEGORIES.map((c) => c.name).sort();
-
 /** Expected counts per category for `spec` (what the lock's layout pins). */
 export function syntheticCounts(
   spec: SyntheticSpec = DEFAULT_SYNTHETIC_SPEC,
 ): Record<string, CategoryCounts> {
   const out: Record<string, CategoryCounts> = {};
-  for (const category of SYNTHETIC_CATEGORIES) {
-    const def = CATEGORIES.find((c) => c.name === category)!;
-    out[category] = {
+  for (const def of [...CATEGORIES].sort((a, b) => a.name.localeCompare(b.name))) {
+    out[def.name] = {
       trainGood: spec.trainPerCategory,
       testGood: spec.testGoodPerCategory,
       testDefect: 2 * spec.testPerDefect,
@@ -284,18 +281,6 @@ export function generateSyntheticFiles(
     });
   });
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-/** Manifest text: one `sha256  path` line per file, sorted by path. */
-export function manifestText(manifest: Map<string, string>): string {
-  return [...manifest.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([path, sha]) => `${sha}  ${path}\n`).join("");
-}
-
-/** SHA-256 of {@linkcode manifestText}. */
-export function manifestDigest(manifest: Map<string, string>): string {
-  return sha256Hex(manifestText(manifest));
 }
 
 /** Writes the generated tree under `dir` (which becomes the extraction folder) and returns its manifest. */

@@ -21,6 +21,8 @@ export interface ImageSample {
   pixels: Uint8Array;
   /** Row-major H×W mask, 1 = defect pixel, at the same size; `null` for normal images (all zero). */
   mask: Uint8Array | null;
+  /** The mask file, relative to the dataset root like `path`; `null` when there is none. */
+  maskPath: string | null;
 }
 
 /** The train and test split of one category (MVTec category, BTAD product or MNIST class). */

@@ -1,43 +1,24 @@
 /**
- * Evaluation of one category: image scores → image metrics; anomaly maps → pixel metrics. Every metric
- * is returned with the variant key of `published-results.md` so a report never confuses the VT-ADL
- * code's "PRO" (a pixel ROC-AUC) with AU-PRO@0.3.
+ * Evaluation of one category of a reproduce run: raw model outputs → image scores and anomaly maps →
+ * {@linkcode evaluateMaps}. Every metric is recorded with the definition it follows, so a report never
+ * confuses the VT-ADL code's "PRO" (a pixel ROC-AUC) with AU-PRO@0.3.
  *
  * @module
  */
 import type { ImageSample } from "../datasets/types.ts";
-import type { MaskMap, MetricFunctions, ScoreMap } from "./deps.ts";
+import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
+import type { AnomalyMapKind, ImageScoreName } from "../core/models.ts";
+import { DEFAULT_INTEGRATION_LIMIT } from "../core/metrics.ts";
 import { patchHeatmap, resizeBilinearAlignCorners } from "./heatmap.ts";
 import { mapToOriginal } from "./original_resolution.ts";
-import { type AnomalyMapKind, imageScores, type ImageScoreVariant, type RawScores } from "./image_score.ts";
+import { imageScores, type RawScores } from "./image_score.ts";
+import { evaluateMaps, type MetricEntry, metricSetEntries } from "./metric_set.ts";
 
-/** The metric keys a run record carries. */
-export type MetricKey =
-  | "imageAuroc"
-  | "averagePrecision"
-  | "prAucTrapezoid"
-  | "pixelAuroc"
-  | "vtadlCodePro"
-  | "auPro";
-
-/** One computed metric with the names a reader needs to compare it with a published number. */
-export interface MetricEntry {
-  /** Stable key used by the tables. */
-  key: MetricKey;
-  /** Human label, e.g. `VT-ADL-code PRO (= pixel ROC-AUC, all images)`. */
-  label: string;
-  /** Variant key of `published-results.md` (`image-AUROC`, `pixel-AUROC/all`, `AU-PRO@0.3`, …). */
-  variant: string;
-  value: number;
-  /** Image-score variant (image metrics) or anomaly-map kind (pixel metrics). */
-  scoredBy: string;
-  /** Extra facts (AU-PRO: regions, OK pixels, degenerate flag, warnings; pixel metrics: resolution). */
-  details?: Record<string, unknown>;
-}
+export type { MetricEntry };
 
 /** Options of {@linkcode evaluateCategory}. */
 export interface EvaluateOptions {
-  imageScore: ImageScoreVariant;
+  imageScore: ImageScoreName;
   anomalyMap: AnomalyMapKind;
   /** Gaussian σ for VT-ADL patch maps (0 = none). Default 4 (the code). */
   heatmapSigma?: number;
@@ -108,46 +89,27 @@ export function maskOf(sample: ImageSample): MaskMap {
  *
  * @example
  * ```ts
- * const { metrics } = evaluateCategory(test, raws, { imageScore: "code", anomalyMap: "patchNll" }, metricFns);
+ * const { metrics } = evaluateCategory(test, raws, { imageScore: "code", anomalyMap: "patchNll" });
  * ```
  */
 export function evaluateCategory(
   test: ImageSample[],
   raws: RawScores[],
   options: EvaluateOptions,
-  fns: MetricFunctions,
 ): CategoryEvaluation {
   if (test.length !== raws.length) {
     throw new Error(`evaluateCategory: ${test.length} test images but ${raws.length} raw scores`);
   }
-  const { imageScore, anomalyMap: mapKind, heatmapSigma = 4, integrationLimit = 0.3 } = options;
+  const { imageScore, anomalyMap: mapKind, heatmapSigma = 4, integrationLimit = DEFAULT_INTEGRATION_LIMIT } =
+    options;
   const labels = Uint8Array.from(test, (s) => s.label);
   const scores = imageScores(raws, imageScore);
-  const metrics: MetricEntry[] = [
-    {
-      key: "imageAuroc",
-      label: "image ROC-AUC",
-      variant: "image-AUROC",
-      value: fns.rocAuc(scores, labels),
-      scoredBy: imageScore,
-    },
-    {
-      key: "averagePrecision",
-      label: "average precision",
-      variant: "AP",
-      value: fns.averagePrecision(scores, labels),
-      scoredBy: imageScore,
-    },
-    {
-      key: "prAucTrapezoid",
-      label: "PR-AUC (trapezoid, VT-ADL's 'PR AUC')",
-      variant: "PR-AUC/trap",
-      value: fns.prAucTrapezoid(scores, labels),
-      scoredBy: imageScore,
-    },
-  ];
+  const provenance = { imageScore, anomalyMap: mapKind };
   const hasMasks = test.some((s) => s.label === 1 && s.mask !== null);
-  if (!hasMasks) return { metrics, scores, maps: null, masks: null };
+  if (!hasMasks) {
+    const set = evaluateMaps({ image: { scores, labels } }, { integrationLimit });
+    return { metrics: metricSetEntries(set, provenance), scores, maps: null, masks: null };
+  }
 
   const maps = test.map((s, i) => anomalyMap(raws[i], mapKind, s.width, s.height, { sigma: heatmapSigma }));
   const masks = test.map(maskOf);
@@ -167,42 +129,10 @@ export function evaluateCategory(
     const sizes = [...new Set(evalMasks.map((m) => `${m.width}×${m.height}`))];
     resolution = `${sizes.slice(0, 3).join(", ")}${sizes.length > 3 ? ", …" : ""} (original)`;
   }
-  const pixel = fns.pixelAuroc(evalMaps, evalMasks);
-  const codePro = fns.vtadlCodePro(evalMaps, evalMasks);
-  const pro = fns.auPro(evalMaps, evalMasks, { integrationLimit });
-  const mapDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
-  metrics.push(
-    {
-      key: "pixelAuroc",
-      label: "pixel ROC-AUC (all test images)",
-      variant: "pixel-AUROC/all",
-      value: pixel,
-      scoredBy: mapKind,
-      details: mapDetails,
-    },
-    {
-      key: "vtadlCodePro",
-      label: "VT-ADL-code PRO (= pixel ROC-AUC, all images)",
-      variant: "pixel-AUROC/all",
-      value: codePro,
-      scoredBy: mapKind,
-      details: mapDetails,
-    },
-    {
-      key: "auPro",
-      label: `AU-PRO@${integrationLimit} (official MVTec algorithm)`,
-      variant: `AU-PRO@${integrationLimit}`,
-      value: pro.auPro,
-      scoredBy: mapKind,
-      details: {
-        ...mapDetails,
-        fprMode: pro.fprMode,
-        nRegions: pro.nRegions,
-        nOkPixels: pro.nOkPixels,
-        degenerate: pro.degenerate,
-        warnings: pro.warnings,
-      },
-    },
+  const set = evaluateMaps(
+    { image: { scores, labels }, pixel: { maps: evalMaps, masks: evalMasks } },
+    { integrationLimit },
   );
-  return { metrics, scores, maps, masks };
+  const pixelDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
+  return { metrics: metricSetEntries(set, { ...provenance, pixelDetails }), scores, maps, masks };
 }

@@ -1,8 +1,8 @@
 /**
- * Image-level anomaly scores and pixel anomaly maps from a model's raw forward outputs
- * ({@linkcode RawScores}). Larger = more anomalous, always.
+ * Image-level anomaly scores from a model's raw forward outputs ({@linkcode RawScores}). Larger = more
+ * anomalous, always. The score names are defined in `src/core/models.ts`; this is their arithmetic.
  *
- * VT-ADL variants (`vtadl-original-code.md` §7, §10 row 13):
+ * VT-ADL scores (`docs/original-code.md`, image scores):
  * - `code`: MSE + SSIM + max patch NLL, weights 1/1/1, SSIM with a **plus** sign as test.py:143 computes
  *   it (`MSE − (−SSIM)`), so a better reconstruction raises the score.
  * - `paper`: MSE + (1 − SSIM) + max patch NLL: the paper's "combination of reconstruction losses and the
@@ -17,17 +17,9 @@
  * @module
  */
 import type { RawScores } from "../train/score.ts";
+import { type ImageScoreName, PATCH_NLL_SCORES } from "../core/models.ts";
 
 export type { RawScores };
-
-/** The image-score variants: the four VT-ADL ones and the two autoencoder ones. */
-export const IMAGE_SCORE_VARIANTS = ["code", "paper", "nll", "recon", "mse", "ssim"] as const;
-
-/** An image-score variant name (recorded in every run record). */
-export type ImageScoreVariant = typeof IMAGE_SCORE_VARIANTS[number];
-
-/** Which variants need per-patch NLL (VT-ADL only). */
-const NEEDS_NLL: ReadonlySet<ImageScoreVariant> = new Set(["code", "paper", "nll"]);
 
 /** Largest value of a non-empty array. */
 function maxOf(values: ArrayLike<number>): number {
@@ -37,20 +29,20 @@ function maxOf(values: ArrayLike<number>): number {
 }
 
 /**
- * The image anomaly score of one image under `variant`.
+ * The image anomaly score of one image named `score`.
  *
  * @example
  * ```ts
  * imageScore({ mse: 0.1, ssim: 0.8, patchNll: Float32Array.of(5, 9), gridSize: 1, ... }, "code"); // 9.9
  * ```
  */
-export function imageScore(raw: RawScores, variant: ImageScoreVariant): number {
-  if (NEEDS_NLL.has(variant) && (raw.patchNll === null || raw.patchNll.length === 0)) {
+export function imageScore(raw: RawScores, score: ImageScoreName): number {
+  if (PATCH_NLL_SCORES.includes(score) && (raw.patchNll === null || raw.patchNll.length === 0)) {
     throw new Error(
-      `image score '${variant}' needs per-patch NLL, which this model does not produce; use 'recon', 'mse' or 'ssim'`,
+      `image score '${score}' needs per-patch NLL, which this model does not produce; use 'recon', 'mse' or 'ssim'`,
     );
   }
-  switch (variant) {
+  switch (score) {
     case "code":
       return raw.mse + raw.ssim + maxOf(raw.patchNll!); // test.py:143: MSE − (−SSIM) + max NLL
     case "paper":
@@ -67,55 +59,15 @@ export function imageScore(raw: RawScores, variant: ImageScoreVariant): number {
 }
 
 /** Scores every image; throws naming the image index when a score is not finite. */
-export function imageScores(raws: RawScores[], variant: ImageScoreVariant): Float64Array {
+export function imageScores(raws: RawScores[], score: ImageScoreName): Float64Array {
   const out = new Float64Array(raws.length);
   for (let i = 0; i < raws.length; i++) {
-    out[i] = imageScore(raws[i], variant);
+    out[i] = imageScore(raws[i], score);
     if (!Number.isFinite(out[i])) {
       throw new Error(
-        `image score '${variant}' of test image ${i} is ${out[i]}: the model produced non-finite outputs`,
+        `image score '${score}' of test image ${i} is ${out[i]}: the model produced non-finite outputs`,
       );
     }
   }
   return out;
-}
-
-/** How a pixel anomaly map is made from {@linkcode RawScores}. */
-export type AnomalyMapKind = "patchNll" | "error" | "oneMinusSsim";
-
-/** The config flags that choose VT-ADL's image score (src/models/configs.ts). */
-export interface ImageScoreFlags {
-  /** `combined` (reconstruction + max NLL) or `reconstruction` only (the paper's MNIST score). */
-  imageScore?: string;
-  /** `plus` (test.py:143's sign) or `oneMinus`. */
-  imageScoreSsim?: string;
-  /** `code`, `paper` or `harness`. */
-  variant?: string;
-}
-
-/**
- * The image score a config asks for: VT-ADL's `imageScore: reconstruction` → `recon` (MNIST, paper
- * Sec. V.B); otherwise `imageScoreSsim: oneMinus` → `paper`, else `code`. Autoencoders score with their
- * own loss: `mse` (AE MSE) or `ssim` (1 − SSIM, AE SSIM).
- *
- * @example
- * ```ts
- * defaultImageScore("vtadl", { imageScore: "combined", imageScoreSsim: "plus" }); // "code"
- * ```
- */
-export function defaultImageScore(
-  model: "vtadl" | "ae-mse" | "ae-ssim",
-  flags: ImageScoreFlags,
-): ImageScoreVariant {
-  if (model === "ae-mse") return "mse";
-  if (model === "ae-ssim") return "ssim";
-  if (flags.imageScore === "reconstruction") return "recon";
-  if (flags.imageScoreSsim === "oneMinus") return "paper";
-  if (flags.imageScoreSsim === undefined && flags.variant === "paper") return "paper";
-  return "code";
-}
-
-/** The anomaly map kind each model produces: patch NLL for VT-ADL, the loss's own map for the AEs. */
-export function anomalyMapKind(model: "vtadl" | "ae-mse" | "ae-ssim"): AnomalyMapKind {
-  return model === "vtadl" ? "patchNll" : model === "ae-mse" ? "error" : "oneMinusSsim";
 }

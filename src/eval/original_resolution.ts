@@ -13,8 +13,7 @@
 import { join } from "node:path";
 import type { ImageSample } from "../datasets/types.ts";
 import { centerCropOffset } from "../datasets/preprocess.ts";
-import { pathExists } from "../util/fs.ts";
-import type { MaskMap, ScoreMap } from "./deps.ts";
+import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
 
 export { centerCropOffset };
 
@@ -71,27 +70,11 @@ export interface DecodedImage {
   data: Uint8Array;
 }
 
-/** Where the original mask of an anomalous test image lives, per dataset layout (first existing wins). */
-export function originalMaskCandidates(dataset: string, root: string, sample: ImageSample): string[] {
-  const parts = sample.path.split("/"); // <category>/test/<defect>/<file>
-  if (parts.length !== 4 || parts[1] !== "test") {
-    throw new Error(
-      `cannot locate the original mask of ${sample.path}: expected <category>/test/<defect>/<file>`,
-    );
-  }
-  const [category, , defect, file] = parts;
-  const stem = file.slice(0, file.lastIndexOf("."));
-  const dir = join(root, category, "ground_truth", defect);
-  if (dataset === "btad") return [join(dir, `${stem}.png`), join(dir, `${stem}.bmp`)];
-  return [join(dir, `${stem}_mask.png`)];
-}
-
 /**
- * Original-size masks of the test images: anomalous images read from `ground_truth` and binarised
- * `> 0` (any channel); normal images all zero at their original size.
+ * Original-size masks of the test images: each anomalous image's mask file (`sample.maskPath`) read and
+ * binarised `> 0` (any channel); normal images all zero at their original size.
  */
 export async function loadOriginalMasks(
-  dataset: string,
   root: string,
   test: ImageSample[],
   decode: (path: string) => Promise<DecodedImage>,
@@ -107,16 +90,11 @@ export async function loadOriginalMasks(
       });
       continue;
     }
-    const candidates = originalMaskCandidates(dataset, root, sample);
-    let found: DecodedImage | null = null;
-    for (const path of candidates) {
-      if (!(await pathExists(path))) continue;
-      found = await decode(path);
-      break;
+    // The loader found the mask file when it loaded the split; it names it on the sample.
+    if (sample.maskPath === null) {
+      throw new Error(`original mask for ${sample.path} unknown: the anomalous test image has no mask file`);
     }
-    if (!found) {
-      throw new Error(`original mask for ${sample.path} not found: looked for ${candidates.join(" and ")}`);
-    }
+    const found = await decode(join(root, sample.maskPath));
     const n = found.width * found.height;
     const data = new Uint8Array(n);
     const colour = found.channels === 2 ? 1 : found.channels === 4 ? 3 : found.channels; // ignore alpha

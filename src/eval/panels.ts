@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { ImageSample } from "../datasets/types.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
-import type { ScoreMap } from "./deps.ts";
+import type { ScoreMap } from "../metrics/mod.ts";
 
 /** The jet colour map at t ∈ [0, 1], as RGB 0..255. */
 export function jet(t: number): [number, number, number] {

@@ -21,7 +21,7 @@ export type { RocCurve, TieGroups } from "./roc.ts";
 export { averagePrecision, prAucTrapezoid, precisionRecallCurve } from "./precision_recall.ts";
 export type { PrecisionRecallCurve } from "./precision_recall.ts";
 export { pixelAuroc, vtadlCodePro } from "./pixel.ts";
-export { auPro } from "./pro.ts";
+export { auPro, FPR_MODES } from "./pro.ts";
 export type { AuProOptions, AuProResult, FprMode } from "./pro.ts";
 export { labelRegions8 } from "./connected_components.ts";
 export type { RegionLabels } from "./connected_components.ts";

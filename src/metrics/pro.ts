@@ -34,13 +34,16 @@ import { PairwiseStream } from "./trapezoid.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
 /**
- * How the FPR of each curve point is rounded:
+ * The ways the FPR of each curve point can be rounded:
  * - `float32`: the official code under NumPy ≥ 2, `fround(fround(count) / nOk)` (the default);
  * - `float32_numpy1`: the official code under NumPy 1.x (the script pins 1.18.5), `fround(count) / fround(nOk)` in float32;
  * - `float64`: exact `count / nOk`.
  * They differ by ≤ ~5e-8 in AU-PRO; `float32` and `float32_numpy1` only when N_ok > 2²⁴.
  */
-export type FprMode = "float32" | "float32_numpy1" | "float64";
+export const FPR_MODES = ["float32", "float32_numpy1", "float64"] as const;
+
+/** An FPR rounding mode (see {@linkcode FPR_MODES}). */
+export type FprMode = typeof FPR_MODES[number];
 
 /** Options of {@linkcode auPro}. */
 export interface AuProOptions {
@@ -251,7 +254,7 @@ export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions 
     throw new RangeError(`auPro: integration limit must be in (0, 1], got ${integrationLimit}`);
   }
   if (!(fprMode in FPR_MODE_CODE)) {
-    throw new RangeError(`auPro: fprMode must be float32, float32_numpy1 or float64, got ${fprMode}`);
+    throw new RangeError(`auPro: fprMode must be one of ${FPR_MODES.join(", ")}, got ${fprMode}`);
   }
   checkMapsAndMasks(maps, masks, "auPro");
   let total = 0;

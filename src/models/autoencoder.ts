@@ -24,7 +24,7 @@ import type { AutoencoderConfig } from "./configs.ts";
 import type { InferenceOutput, LossOutput, Network } from "./network.ts";
 import { param, type ParamSpec, ParamStore } from "./params.ts";
 import { ssimMean } from "./ssim.ts";
-import type { RandomStream } from "../train/rng.ts";
+import type { RandomStream } from "../util/rng.ts";
 
 /** One layer of the autoencoder. */
 export interface AeLayer {

@@ -17,23 +17,20 @@
  */
 import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import { z } from "zod";
+import { BTAD_RESIZES, MASK_RESIZES } from "../core/datasets.ts";
+import { UsageError } from "../core/errors.ts";
+import { AUTOENCODER_NAMES, MODEL_NAMES, type ModelName, MODELS } from "../core/models.ts";
 
-/** Which network a config builds. */
-export type ModelKind = "vtadl" | "ae-mse" | "ae-ssim";
-
-/** Every model kind, in CLI order. */
-export const MODEL_KINDS: ModelKind[] = ["vtadl", "ae-mse", "ae-ssim"];
-
-/** The named configurations every model kind offers. */
-export const CONFIG_NAMES: string[] = ["smoke", "quick", "mnist", "code", "paper"];
+/** The named configurations every model offers. */
+export const CONFIG_NAMES = ["smoke", "quick", "mnist", "code", "paper"] as const;
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 
 /** Fields shared by every model kind. */
 const baseSchema = z.object({
-  /** Model kind this config belongs to. */
-  model: z.enum(["vtadl", "ae-mse", "ae-ssim"]),
+  /** Model this config belongs to. */
+  model: z.enum(MODEL_NAMES),
   /** Config name (`smoke`, …, `paper`). */
   name: z.string(),
   /** `code`: as the public code; `paper`: as the paper; `harness`: the harness's own choice. */
@@ -60,9 +57,9 @@ const baseSchema = z.object({
   /** `negative`: −SSIM (train.py:73); `oneMinus`: 1 − SSIM (same gradient, non-negative value). */
   ssimLoss: z.enum(["negative", "oneMinus"]),
   /** Mask preprocessing: `bilinearAnyPositive` (code, mvtech.py:162-164) or `nearest`. */
-  maskResize: z.enum(["bilinearAnyPositive", "nearest"]),
+  maskResize: z.enum(MASK_RESIZES),
   /** BTAD preprocessing: `resize550crop512` (code's MVTec path) or `direct512` (paper "scaled to 512"). */
-  btadResize: z.enum(["resize550crop512", "direct512"]),
+  btadResize: z.enum(BTAD_RESIZES),
 });
 
 /** VT-ADL fields (see vtadl.ts and docs/vtadl-original-code.md §1-§5). */
@@ -110,7 +107,7 @@ const vtadlSchema = baseSchema.extend({
 
 /** Convolutional autoencoder fields (Bergmann et al. 2019, Table 1; see autoencoder.ts). */
 const autoencoderSchema = baseSchema.extend({
-  model: z.enum(["ae-mse", "ae-ssim"]),
+  model: z.enum(AUTOENCODER_NAMES),
   /** Latent size d (Bergmann et al.: 100), produced by an 8×8 valid convolution. */
   latentDim: positiveInt,
   /** LeakyReLU slope (0.2). */
@@ -298,8 +295,11 @@ function pickPaperData() {
   return { maskResize: PAPER_FLAGS.maskResize, btadResize: PAPER_FLAGS.btadResize } as const;
 }
 
-/** Thrown for an unknown config, an unknown or ill-typed override, or an inconsistent architecture. */
-export class ConfigError extends Error {
+/**
+ * Thrown for an unknown config, an unknown or ill-typed override, or an inconsistent architecture: a
+ * usage error (exit 2), since the fix is always another `--config` or `--set`.
+ */
+export class ConfigError extends UsageError {
   override name = "ConfigError";
 }
 
@@ -314,14 +314,15 @@ export class ConfigError extends Error {
  * ```
  */
 export function resolveConfig(
-  model: ModelKind,
+  model: ModelName,
   name: string,
   overrides: Record<string, string> = {},
 ): ModelConfig {
-  if (!MODEL_KINDS.includes(model)) {
-    throw new ConfigError(`unknown model '${model}': expected one of ${MODEL_KINDS.join(", ")}`);
+  if (!MODEL_NAMES.includes(model)) {
+    throw new ConfigError(`unknown model '${model}': expected one of ${MODEL_NAMES.join(", ")}`);
   }
-  const table = model === "vtadl" ? VTADL_CONFIGS : autoencoderConfigs(model);
+  const vtadl = MODELS[model].family === "vtadl";
+  const table = vtadl ? VTADL_CONFIGS : autoencoderConfigs(model as typeof AUTOENCODER_NAMES[number]);
   const named = table[name];
   if (!named) {
     throw new ConfigError(
@@ -338,7 +339,7 @@ export function resolveConfig(
     }
     config[key] = parseOverride(key, raw, config[key]);
   }
-  const schema = model === "vtadl" ? vtadlSchema : autoencoderSchema;
+  const schema = vtadl ? vtadlSchema : autoencoderSchema;
   const parsed = schema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -11,7 +11,7 @@ import type { ParamSpec, ParamStore } from "./params.ts";
 import { countByPart } from "./params.ts";
 import { autoencoderParamSpecs, ConvAutoencoder } from "./autoencoder.ts";
 import { VtAdl, vtadlParamSpecs } from "./vtadl.ts";
-import type { RandomStream } from "../train/rng.ts";
+import type { RandomStream } from "../util/rng.ts";
 
 /** One training batch's loss, its named terms and the BatchNorm statistics to fold in afterwards. */
 export interface LossOutput {

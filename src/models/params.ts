@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { RandomStream } from "../train/rng.ts";
+import type { RandomStream } from "../util/rng.ts";
 
 /** How a parameter is initialised. */
 export type Init =

@@ -28,7 +28,7 @@ import {
 import type { InferenceOutput, LossOutput, Network } from "./network.ts";
 import { param, type ParamSpec, ParamStore, stateTensor } from "./params.ts";
 import { ssimMean } from "./ssim.ts";
-import type { RandomStream } from "../train/rng.ts";
+import type { RandomStream } from "../util/rng.ts";
 
 const LOG_2PI = Math.log(2 * Math.PI);
 /** np.finfo(float).eps, the MDN input clamp of mdn1.py:35-36. */

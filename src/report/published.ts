@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { type DatasetName, DATASETS } from "../core/datasets.ts";
 
 /** How far a number has been checked (published-results.md, "Tags"). */
 export type VerificationTag = "verified" | "secondary" | "unverified";
@@ -19,7 +20,7 @@ export interface PublishedColumn {
   id: string;
   /** Column header as the paper prints it. */
   label: string;
-  /** Metric variant key of published-results.md (`image-AUROC`, `AU-PRO@0.3`, …). */
+  /** The metric definition the numbers are believed to follow (`image-AUROC`, `AU-PRO@0.3`, …; `docs/metrics.md`). */
   metric: string;
   /** Where the numbers come from (paper, table, repository file). */
   source: string;
@@ -39,24 +40,22 @@ export interface PublishedTable {
   /** `table2-mnist`, `table3-mvtec`, `table4-btad`, `fashion-mnist`. */
   id: string;
   title: string;
-  dataset: "mnist" | "fashion-mnist" | "mvtec" | "btad";
-  /** Row keys in the paper's order; the keys are the harness's category names. */
-  rows: string[];
-  /** Row label as printed (e.g. `Carpet` for `carpet`, `0 (= 01)` for `01`). */
-  rowLabels: Record<string, string>;
+  dataset: DatasetName;
+  /** Row keys in the paper's order: the dataset's categories (`src/core/datasets.ts`, with their labels). */
+  rows: readonly string[];
   columns: PublishedColumn[];
   /** Notes about the whole table. */
   notes: string[];
 }
 
-function byRows(rows: string[], values: (number | null)[]): Record<string, number | null> {
+function byRows(rows: readonly string[], values: (number | null)[]): Record<string, number | null> {
   if (values.length !== rows.length) {
     throw new Error(`published column has ${values.length} values for ${rows.length} rows`);
   }
   return Object.fromEntries(rows.map((r, i) => [r, values[i]]));
 }
 
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+const DIGITS = DATASETS.mnist.categories;
 const TABLE2_SOURCE = "VT-ADL paper, Table II (competitors 'taken from [19], [14]')";
 
 function mnistColumn(
@@ -84,7 +83,6 @@ export const TABLE2_MNIST: PublishedTable = {
   title: "Table II: MNIST, one class normal (image ROC-AUC)",
   dataset: "mnist",
   rows: DIGITS,
-  rowLabels: Object.fromEntries(DIGITS.map((d) => [d, d])),
   columns: [
     mnistColumn(
       "ocsvm",
@@ -136,40 +134,7 @@ export const TABLE2_MNIST: PublishedTable = {
   ],
 };
 
-const MVTEC_ROWS = [
-  "carpet",
-  "grid",
-  "leather",
-  "tile",
-  "wood",
-  "bottle",
-  "cable",
-  "capsule",
-  "hazelnut",
-  "metal_nut",
-  "pill",
-  "screw",
-  "toothbrush",
-  "transistor",
-  "zipper",
-];
-const MVTEC_LABELS: Record<string, string> = {
-  carpet: "Carpet",
-  grid: "Grid",
-  leather: "Leather",
-  tile: "Tile",
-  wood: "Wood",
-  bottle: "Bottle",
-  cable: "Cable",
-  capsule: "Capsule",
-  hazelnut: "Hazelnut",
-  metal_nut: "Metal Nut",
-  pill: "Pill",
-  screw: "Screw",
-  toothbrush: "Toothbrush",
-  transistor: "Transistor",
-  zipper: "Zipper",
-};
+const MVTEC_ROWS = DATASETS.mvtec.categories;
 const TABLE3_SOURCE =
   "VT-ADL paper, Table III (= image/mvtec-results.png); baselines 'taken from [8]' (Bergmann et al., CVPR 2020)";
 const ZIPPER_DUPLICATE =
@@ -201,7 +166,6 @@ export const TABLE3_MVTEC: PublishedTable = {
   title: "Table III: MVTec AD, per category (localisation)",
   dataset: "mvtec",
   rows: MVTEC_ROWS,
-  rowLabels: MVTEC_LABELS,
   columns: [
     mvtecBaseline(
       "1nn",
@@ -439,7 +403,7 @@ export const TABLE3_MVTEC: PublishedTable = {
   ],
 };
 
-const BTAD_ROWS = ["01", "02", "03"];
+const BTAD_ROWS = DATASETS.btad.categories;
 const TABLE4_SOURCE = "VT-ADL paper, Table IV (= image/btad-results.png)";
 
 /** VT-ADL Table IV: BTAD (published-results.md §3). */
@@ -448,7 +412,6 @@ export const TABLE4_BTAD: PublishedTable = {
   title: "Table IV: BTAD, per product",
   dataset: "btad",
   rows: BTAD_ROWS,
-  rowLabels: { "01": "0 (= 01)", "02": "1 (= 02)", "03": "2 (= 03)" },
   columns: [
     {
       id: "vtadl-pro",
@@ -502,19 +465,6 @@ export const TABLE4_BTAD: PublishedTable = {
 };
 
 /** Fashion-MNIST class names (labels 0–9). */
-export const FASHION_MNIST_CLASSES = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-];
-
 function fashionMean(id: string, label: string, percent: number, source: string): PublishedColumn {
   return {
     id,
@@ -533,8 +483,7 @@ export const FASHION_MNIST_PUBLISHED: PublishedTable = {
   id: "fashion-mnist",
   title: "Fashion-MNIST, one class normal (image ROC-AUC), Table II layout",
   dataset: "fashion-mnist",
-  rows: DIGITS,
-  rowLabels: Object.fromEntries(DIGITS.map((d, i) => [d, `${d} ${FASHION_MNIST_CLASSES[i]}`])),
+  rows: DATASETS["fashion-mnist"].categories,
   columns: [
     fashionMean("ocsvm", "OC-SVM", 92.8, "Golan & El-Yaniv (GEOM), NeurIPS 2018, Table 1; GOAD Table 2"),
     fashionMean("dagmm", "DAGMM", 51.8, "GEOM Table 1 / GOAD Table 2"),
@@ -551,7 +500,7 @@ export const FASHION_MNIST_PUBLISHED: PublishedTable = {
 };
 
 /** Every published table, by dataset. */
-export const PUBLISHED_TABLES: Record<string, PublishedTable> = {
+export const PUBLISHED_TABLES: Partial<Record<DatasetName, PublishedTable>> = {
   mnist: TABLE2_MNIST,
   "fashion-mnist": FASHION_MNIST_PUBLISHED,
   mvtec: TABLE3_MVTEC,

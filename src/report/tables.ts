@@ -6,8 +6,16 @@
  *
  * @module
  */
-import type { MetricKey } from "../eval/evaluate.ts";
-import type { RunRecord } from "../eval/run_record.ts";
+import {
+  categoryLabel,
+  DATASET_NAMES,
+  type DatasetName,
+  DATASETS,
+  type PaperTable,
+} from "../core/datasets.ts";
+import { DEFAULT_INTEGRATION_LIMIT, type MetricKey, metricKeysOf, METRICS } from "../core/metrics.ts";
+import { MODEL_NAMES, MODELS } from "../core/models.ts";
+import type { RunRecord } from "../runs/record.ts";
 import {
   columnMean,
   printedMeanNote,
@@ -16,34 +24,18 @@ import {
   type PublishedTable,
 } from "./published.ts";
 
-/** Label of each model in column headers. */
-const MODEL_LABELS: Record<string, string> = {
-  vtadl: "VT-ADL",
-  "ae-mse": "AE MSE",
-  "ae-ssim": "AE MSE+SSIM",
+/** Which of our metrics a layout shows, in order: each paper table's, and one for datasets without one. */
+const OUR_METRICS: Record<PaperTable | "generic", MetricKey[]> = {
+  table2: ["imageAuroc"],
+  table3: ["auPro", "vtadlCodePro", "imageAuroc"],
+  table4: ["vtadlCodePro", "prAucTrapezoid", "auPro"],
+  generic: ["imageAuroc", "vtadlCodePro", "auPro", "prAucTrapezoid", "averagePrecision"],
 };
 
-/** Which of our metrics a layout shows, in order, with their header text. */
-const OUR_METRICS: Record<string, { key: MetricKey; header: string }[]> = {
-  table2: [{ key: "imageAuroc", header: "image AUROC" }],
-  table3: [
-    { key: "auPro", header: "AU-PRO@0.3" },
-    { key: "vtadlCodePro", header: 'code "PRO" (= pixel AUROC)' },
-    { key: "imageAuroc", header: "image AUROC" },
-  ],
-  table4: [
-    { key: "vtadlCodePro", header: 'code "PRO" (= pixel AUROC)' },
-    { key: "prAucTrapezoid", header: "PR-AUC/trap" },
-    { key: "auPro", header: "AU-PRO@0.3" },
-  ],
-  generic: [
-    { key: "imageAuroc", header: "image AUROC" },
-    { key: "vtadlCodePro", header: 'code "PRO" (= pixel AUROC)' },
-    { key: "auPro", header: "AU-PRO@0.3" },
-    { key: "prAucTrapezoid", header: "PR-AUC/trap" },
-    { key: "averagePrecision", header: "AP" },
-  ],
-};
+/** Column header of one of our metrics. */
+function headerOf(key: MetricKey): string {
+  return METRICS[key].header(DEFAULT_INTEGRATION_LIMIT);
+}
 
 /** Our runs of one model + config + evaluation setting: one group of "ours" columns. */
 export interface RecordGroup {
@@ -100,7 +92,7 @@ export function groupRecords(records: RunRecord[]): RecordGroup[] {
     if (!g) {
       g = {
         key,
-        label: `${MODEL_LABELS[r.model] ?? r.model} ours (${r.config.name}, score ${ev.imageScore}${
+        label: `${MODELS[r.model].label} ours (${r.config.name}, score ${ev.imageScore}${
           subText ? `, ${subText}` : ""
         })`,
         model: r.model,
@@ -122,7 +114,7 @@ export function groupRecords(records: RunRecord[]): RecordGroup[] {
       })`;
     }
   }
-  const order = ["vtadl", "ae-mse", "ae-ssim"];
+  const order: readonly string[] = MODEL_NAMES;
   return list.sort((a, b) =>
     order.indexOf(a.model) - order.indexOf(b.model) || a.label.localeCompare(b.label)
   );
@@ -139,8 +131,11 @@ function seedValues(group: RecordGroup, category: string, key: MetricKey): { see
     .sort((a, b) => a.seed - b.seed);
 }
 
-/** The Mean-row cell of ours: mean over categories of the per-category seed means; `(k/n)` if partial. */
-function oursMeanCell(group: RecordGroup, rows: string[], key: MetricKey): string {
+/**
+ * The Mean-row cell of ours: mean over categories of the per-category seed means, marked `(k/n)` when it
+ * covers k of the n rows (n: every category of the dataset).
+ */
+function oursMeanCell(group: RecordGroup, rows: readonly string[], key: MetricKey): string {
   const perRow = rows.map((row) => seedValues(group, row, key)).filter((v) => v.length > 0);
   if (perRow.length === 0) return "—";
   const m = mean(perRow.map((v) => mean(v.map((x) => x.value))));
@@ -189,8 +184,8 @@ export function provenanceLines(records: RunRecord[], groups: RecordGroup[]): st
       ),
     );
     const ev = g.records[0].evaluation;
-    const pixelKeys = new Set(["pixelAuroc", "vtadlCodePro", "auPro"]);
-    const hasPixelMetrics = g.records.some((r) => r.metrics.some((m) => pixelKeys.has(m.key)));
+    const pixelKeys: readonly string[] = metricKeysOf("pixel");
+    const hasPixelMetrics = g.records.some((r) => r.metrics.some((m) => pixelKeys.includes(m.key)));
     lines.push(
       `- ${g.label}: config \`${g.configName}\` (hash ${g.configHash.slice(0, 12)}), seeds ${
         seeds.join(", ")
@@ -219,14 +214,6 @@ class Footnotes {
   }
 }
 
-/** Which layout a dataset uses. */
-function layoutOf(dataset: string): "table2" | "table3" | "table4" | "generic" {
-  if (dataset === "mnist" || dataset === "fashion-mnist") return "table2";
-  if (dataset === "mvtec") return "table3";
-  if (dataset === "btad") return "table4";
-  return "generic";
-}
-
 function publishedCell(col: PublishedColumn, row: string, notes: Footnotes): string {
   const v = col.values[row];
   if (v === null || v === undefined) return "—";
@@ -252,40 +239,40 @@ function publishedMeanCell(table: PublishedTable, col: PublishedColumn, notes: F
  * const md = renderDatasetTable("mvtec", records); // Table III layout
  * ```
  */
-export function renderDatasetTable(dataset: string, allRecords: RunRecord[]): string {
+export function renderDatasetTable(dataset: DatasetName, allRecords: RunRecord[]): string {
   const records = allRecords.filter((r) => r.dataset.name === dataset);
-  const layout = layoutOf(dataset);
+  const spec = DATASETS[dataset];
+  const layout = spec.paperTable ?? "generic";
   const published = PUBLISHED_TABLES[dataset] ?? null;
   const groups = groupRecords(records);
+  // Every category of the dataset is a row, so a mean over fewer of them is marked (k/n).
   const ourCategories = [...new Set(records.map((r) => r.dataset.category))].sort();
-  const rows = published
-    ? [...published.rows, ...ourCategories.filter((c) => !published.rows.includes(c))]
-    : ourCategories;
-  const rowLabel = (row: string) => published?.rowLabels[row] ?? row;
+  const rows = [...spec.categories, ...ourCategories.filter((c) => !spec.categories.includes(c))];
+  const rowLabel = (row: string) => categoryLabel(dataset, row);
   const notes = new Footnotes();
   const pubCols = published?.columns ?? [];
   const ours = OUR_METRICS[layout];
 
   const header = [
-    layout === "table4" ? "Product" : layout === "table2" ? "Class" : "Category",
+    spec.categoryHeader,
     ...pubCols.map((c) => `${c.label}${c.tag === "verified" ? "" : ` [${c.tag}]`}`),
-    ...groups.flatMap((g) => ours.map((m) => `${g.label}: ${m.header}`)),
+    ...groups.flatMap((g) => ours.map((key) => `${g.label}: ${headerOf(key)}`)),
   ];
   const body = rows.map((row) => [
     rowLabel(row),
     ...pubCols.map((c) => publishedCell(c, row, notes)),
-    ...groups.flatMap((g) => ours.map((m) => formatMeanStd(seedValues(g, row, m.key).map((x) => x.value)))),
+    ...groups.flatMap((g) => ours.map((key) => formatMeanStd(seedValues(g, row, key).map((x) => x.value)))),
   ]);
   body.push([
     "Mean",
     ...pubCols.map((c) => publishedMeanCell(published!, c, notes)),
-    ...groups.flatMap((g) => ours.map((m) => oursMeanCell(g, rows, m.key))),
+    ...groups.flatMap((g) => ours.map((key) => oursMeanCell(g, rows, key))),
   ]);
   for (const c of pubCols) {
     for (const caveat of c.caveats) notes.mark(caveat);
   }
 
-  const title = published?.title ?? `${dataset}: per category (ours only; no published numbers)`;
+  const title = published?.title ?? `${spec.label}: per category (ours only; no published numbers)`;
   const out = [`### ${title}`, "", ...provenanceLines(records, groups), ""];
   if (layout === "generic" && groups.length > 1) {
     // Without published columns, one table per run group keeps the metric columns readable.
@@ -293,11 +280,12 @@ export function renderDatasetTable(dataset: string, allRecords: RunRecord[]): st
       out.push(
         `**${g.label}**`,
         "",
-        markdownTable([header[0], ...ours.map((m) => m.header)], [
-          ...rows.map((
-            row,
-          ) => [row, ...ours.map((m) => formatMeanStd(seedValues(g, row, m.key).map((x) => x.value)))]),
-          ["Mean", ...ours.map((m) => oursMeanCell(g, rows, m.key))],
+        markdownTable([header[0], ...ours.map(headerOf)], [
+          ...rows.map((row) => [
+            rowLabel(row),
+            ...ours.map((key) => formatMeanStd(seedValues(g, row, key).map((x) => x.value))),
+          ]),
+          ["Mean", ...ours.map((key) => oursMeanCell(g, rows, key))],
         ]),
         "",
       );
@@ -323,7 +311,8 @@ export function renderDatasetTable(dataset: string, allRecords: RunRecord[]): st
     );
   }
   tail.push(
-    "- Means are computed from the per-row values; ours: mean over seeds per row (± sample std when several).",
+    "- Means are computed from the per-row values; ours: mean over seeds per row (± sample std when several); " +
+      "(k/n): a mean over k of the dataset's n categories.",
   );
   out.push("", ...tail);
   const footnotes = notes.lines();
@@ -340,12 +329,11 @@ export function renderDatasetTable(dataset: string, allRecords: RunRecord[]): st
  * ```
  */
 export function renderLeaderboard(records: RunRecord[]): string {
-  const datasets = [...new Set(records.map((r) => r.dataset.name))].sort();
+  const datasets = datasetsOf(records);
   const rows: { dataset: string; sortKey: number; cells: string[] }[] = [];
   for (const dataset of datasets) {
     const recs = records.filter((r) => r.dataset.name === dataset);
-    const nCategories = PUBLISHED_TABLES[dataset]?.rows.length ??
-      new Set(recs.map((r) => r.dataset.category)).size;
+    const nCategories = DATASETS[dataset].categories.length;
     for (const g of groupRecords(recs)) {
       const categories = [...new Set(g.records.map((r) => r.dataset.category))];
       const avg = (key: MetricKey) => {
@@ -403,11 +391,8 @@ export function renderLeaderboard(records: RunRecord[]): string {
   ].join("\n") + "\n";
 }
 
-/** The datasets present in the records, in a stable order (paper tables first). */
-export function datasetsOf(records: RunRecord[]): string[] {
-  const order = ["mnist", "fashion-mnist", "mvtec", "btad"];
-  return [...new Set(records.map((r) => r.dataset.name))].sort((a, b) => {
-    const ia = order.indexOf(a), ib = order.indexOf(b);
-    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-  });
+/** The datasets present in the records, in the registry's order (paper tables first). */
+export function datasetsOf(records: RunRecord[]): DatasetName[] {
+  const present = new Set(records.map((r) => r.dataset.name));
+  return DATASET_NAMES.filter((d) => present.has(d));
 }

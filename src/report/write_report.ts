@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readRunRecords } from "../eval/run_record.ts";
+import { readRunRecords } from "../runs/store.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { datasetsOf, renderDatasetTable, renderLeaderboard } from "./tables.ts";
 

@@ -11,7 +11,9 @@ import * as tf from "@tensorflow/tfjs-core";
 /** A backend the harness can run on. */
 export type BackendName = "tensorflow" | "webgpu" | "cpu";
 /** What `--backend` accepts. */
-export type BackendChoice = "auto" | BackendName;
+export const BACKEND_CHOICES = ["auto", "tensorflow", "webgpu", "cpu"] as const;
+/** A `--backend` value. */
+export type BackendChoice = typeof BACKEND_CHOICES[number];
 
 /** The backend in use, recorded in run metadata. */
 export interface BackendInfo {

@@ -1,7 +1,8 @@
 /**
  * Checkpoint files: one self-describing binary file per checkpoint, written atomically (temp + fsync +
- * rename), holding the model's variables, the optimiser state, the RNG states, the epoch, the config and
- * its hash, and the per-epoch losses so far.
+ * rename), holding the model's variables, the optimiser state, the RNG states, the epoch (and, when it
+ * was written mid-epoch, the step and the partial sums), the config and its hash, the training identity
+ * and the digest of the training list, and the per-epoch losses so far.
  *
  * Layout: magic `VTADLCK1` (8 bytes) · header length (uint32 LE) · header JSON (UTF-8) · zero padding to a
  * multiple of 4 · float32 little-endian tensor data at the offsets the header lists.
@@ -10,19 +11,47 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { writeFileAtomic } from "../util/atomic_write.ts";
-import type { ModelConfig, ModelKind } from "../models/configs.ts";
+import type { ModelConfig } from "../models/configs.ts";
+import type { ModelName } from "../core/models.ts";
+import type { TrainingIdentity } from "./identity.ts";
 
 const MAGIC = "VTADLCK1";
 
+/** What a training run was trained on, beyond model, config and seed (set by the caller). */
+export type TrainingData = TrainingIdentity["data"];
+
+/** An epoch stopped part-way (Ctrl-C): enough to finish it to the bit-identical result. */
+export interface PartialEpoch {
+  /** The epoch in progress (1-based). */
+  epoch: number;
+  /** Optimiser steps of that epoch already taken. */
+  steps: number;
+  /** Sums over those steps of the loss and of each term (float64, exact through JSON). */
+  lossSum: number;
+  termSums: Record<string, number>;
+  /** Seconds spent in those steps. */
+  seconds: number;
+  /** The shuffle stream before this epoch's permutation was drawn (it is drawn again on resume). */
+  shuffleAtEpochStart: { rng: number[]; spare: number | null };
+}
+
 /** Everything in a checkpoint except the tensors. */
 export interface CheckpointMeta {
-  format: 1;
-  model: ModelKind;
+  format: 2;
+  model: ModelName;
   config: ModelConfig;
   configHash: string;
   seed: number;
+  /** Everything that went into training: model, config hash, seed and the caller's data identity. */
+  identity: TrainingIdentity;
+  /** SHA-256 of the identity: checkpoints with the same key continue each other. */
+  trainingKey: string;
+  /** The ordered training list: image count and SHA-256 of paths and pixels. */
+  trainList: { count: number; digest: string };
   /** Completed epochs (1-based count). */
   epoch: number;
+  /** The epoch in progress when the checkpoint was written mid-epoch, else null. */
+  partial: PartialEpoch | null;
   /** Optimiser steps taken. */
   optimizerStep: number;
   /** RNG stream states at the end of `epoch`. */

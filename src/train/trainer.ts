@@ -3,28 +3,38 @@
  * (with training noise), loss and gradients, optimiser step → checkpoint. As train.py: batch 8, Adam with
  * coupled weight decay, constant LR, and the checkpoint with the lowest mean epoch loss kept.
  *
- * Determinism: weights, shuffling and noise come from the seed's streams (rng.ts), and the cpu backend is
- * deterministic, so the same seed and backend give bit-identical losses and weights. A checkpoint holds
- * every piece of state, so `resume` continues bit-identically.
+ * Determinism: weights, shuffling and noise come from the seed's streams (src/util/rng.ts), and the cpu
+ * backend is deterministic, so the same seed and backend give bit-identical losses and weights. A
+ * checkpoint holds every piece of state, also when written mid-epoch on an interrupt, so a resumed run
+ * ends bit-identical to an uninterrupted one.
+ *
+ * Checkpoints carry the run's training identity (model, config hash, seed, and what the caller says the
+ * data was) and the digest of the ordered training list. A compatible checkpoint is resumed by default;
+ * one trained on anything else is refused with what differs, never continued or silently overwritten.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "./gradients.ts";
 import { join } from "node:path";
-import { configHash, type ModelConfig, type ModelKind } from "../models/configs.ts";
+import { configHash, type ModelConfig } from "../models/configs.ts";
 import { buildNetwork, type Network } from "../models/network.ts";
 import { updateRunningStat } from "../models/layers.ts";
+import type { ModelName } from "../core/models.ts";
 import type { ImageSample } from "../datasets/types.ts";
+import { canonicalJson } from "../util/canonical_json.ts";
+import { type ResumePoint, trainingKey, trainingListDigest } from "./identity.ts";
 import { Adam } from "./adam.ts";
 import {
   type CheckpointMeta,
+  type PartialEpoch,
   readCheckpoint,
   restoreVariable,
   type StoredTensor,
+  type TrainingData,
   writeCheckpoint,
 } from "./checkpoint.ts";
-import { RandomStream } from "./rng.ts";
+import { RandomStream } from "../util/rng.ts";
 import { pathExists } from "../util/fs.ts";
 
 /** One epoch's summary. */
@@ -39,21 +49,31 @@ export interface EpochReport {
   seconds: number;
 }
 
+/** What to do with a compatible `last.ckpt`: continue it (the default), or start over and replace it. */
+export type CheckpointPolicy = "resume" | "restart";
+
 /** Options of {@linkcode trainModel}. */
 export interface TrainOptions {
-  model: ModelKind;
+  model: ModelName;
   config: ModelConfig;
   seed: number;
   /** Normal training images at config.imageSize² (HWC uint8, 3 channels). */
   train: ImageSample[];
-  /** Folder for `last.ckpt` (full state, every epoch) and `best.ckpt` (weights of the kept epoch). */
+  /**
+   * What the images are, beyond their pixels: dataset, content digest, category, preprocessing, subset.
+   * Stored in checkpoints; a checkpoint with other data is refused, naming what differs.
+   */
+  data?: TrainingData;
+  /** Folder for `last.ckpt` (full state) and `best.ckpt` (weights of the kept epoch). */
   checkpointDir: string;
-  /** Continue from `last.ckpt` if it exists (it must come from the same config, model and seed). */
-  resume?: boolean;
+  /** A compatible `last.ckpt` is continued (`resume`, default) or replaced (`restart`). */
+  checkpoint?: CheckpointPolicy;
   onEpoch?: (report: EpochReport) => void;
   /** Called after every optimiser step (tests use it to watch tf.memory()). */
   onStep?: (info: { epoch: number; step: number; loss: number }) => void;
-  /** Stops between steps; the last completed epoch's checkpoint stays valid. */
+  /** Called once when training continues from a checkpoint (see {@linkcode describeResume}). */
+  onResume?: (from: ResumePoint) => void;
+  /** Stops after the current step; the state is checkpointed mid-epoch and resumes bit-identically. */
   signal?: AbortSignal;
   /** Stop after this many epochs in this call (the run stays resumable); default: all. */
   maxEpochsThisRun?: number;
@@ -68,11 +88,13 @@ export interface TrainResult {
   bestEpoch: number;
   /** Wall-clock seconds of this call. */
   seconds: number;
+  /** Where this call continued from, or null when it started from scratch. */
+  resumedFrom: ResumePoint | null;
 }
 
 /** A trained network with its config and provenance; dispose it when done. */
 export class TrainedModel {
-  readonly kind: ModelKind;
+  readonly kind: ModelName;
   readonly config: ModelConfig;
   readonly network: Network;
   readonly seed: number;
@@ -99,9 +121,14 @@ export class NonFiniteLossError extends Error {
   override name = "NonFiniteLossError";
 }
 
-/** Training was stopped through the abort signal. */
+/** Training was stopped through the abort signal; its state is in the checkpoint. */
 export class TrainingInterrupted extends Error {
   override name = "TrainingInterrupted";
+}
+
+/** A checkpoint exists but belongs to another training run; the message says what differs. */
+export class CheckpointMismatchError extends Error {
+  override name = "CheckpointMismatchError";
 }
 
 const LAST = "last.ckpt";
@@ -116,6 +143,15 @@ interface RunState {
   epochs: EpochReport[];
   bestEpoch: number;
   bestLoss: number;
+  /** The epoch in progress, as far as it got (null between epochs). */
+  partial: PartialEpoch | null;
+}
+
+/** The identity of one training run. */
+interface Identity {
+  meta: CheckpointMeta["identity"];
+  key: string;
+  trainList: CheckpointMeta["trainList"];
 }
 
 function checkImages(images: ImageSample[], config: ModelConfig): void {
@@ -128,6 +164,20 @@ function checkImages(images: ImageSample[], config: ModelConfig): void {
       );
     }
   }
+}
+
+function identityOf(options: TrainOptions): Identity {
+  const meta = {
+    model: options.model,
+    configHash: configHash(options.config),
+    seed: options.seed,
+    data: options.data ?? {},
+  };
+  return {
+    meta,
+    key: trainingKey(meta),
+    trainList: { count: options.train.length, digest: trainingListDigest(options.train) },
+  };
 }
 
 /** Stacks images into a float32 NHWC batch scaled to [0, 1] (ToTensor(), no normalisation). */
@@ -155,14 +205,18 @@ function tensorsOf(state: RunState, withOptimizer: boolean): { name: string; ten
   return [...params, ...adam];
 }
 
-function metaOf(options: TrainOptions, state: RunState, epoch: number): CheckpointMeta {
+function metaOf(options: TrainOptions, identity: Identity, state: RunState, epoch: number): CheckpointMeta {
   return {
-    format: 1,
+    format: 2,
     model: options.model,
     config: options.config,
-    configHash: configHash(options.config),
+    configHash: identity.meta.configHash,
     seed: options.seed,
+    identity: identity.meta,
+    trainingKey: identity.key,
+    trainList: identity.trainList,
     epoch,
+    partial: state.partial,
     optimizerStep: state.adam.step,
     rng: { shuffle: state.shuffle.state(), noise: state.noise.state() },
     epochs: state.epochs,
@@ -178,27 +232,72 @@ function restoreParams(net: Network, tensors: Map<string, StoredTensor>): void {
   }
 }
 
-function checkCompatible(meta: CheckpointMeta, options: TrainOptions, path: string): void {
-  const hash = configHash(options.config);
-  if (meta.model !== options.model || meta.configHash !== hash) {
-    throw new Error(
-      `checkpoint ${path} is from ${meta.model}/${meta.config.name} (config hash ${
-        meta.configHash.slice(0, 12)
-      }), ` +
-        `this run is ${options.model}/${options.config.name} (${
-          hash.slice(0, 12)
-        }): use another --out or the same config`,
+/** `a → b` for every top-level field that differs (canonical JSON, shortened). */
+function differences(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const short = (v: unknown) => {
+    if (v === undefined) return "none";
+    if (typeof v === "string" && /^[0-9a-f]{40,}$/.test(v)) return `${v.slice(0, 12)}…`; // a digest
+    const text = canonicalJson(v);
+    return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+  };
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k])).map((k) =>
+    `${k} ${short(before[k])} → ${short(after[k])}`
+  );
+}
+
+/** Refuses a checkpoint of another training run, saying what differs and what to do. */
+function checkCompatible(meta: CheckpointMeta, identity: Identity, path: string): void {
+  const fix =
+    "rerun with --restart to train from scratch (the checkpoint is replaced), or choose another --out";
+  if (meta.format !== 2) {
+    throw new CheckpointMismatchError(
+      `checkpoint ${path} was written by an older version of the harness without a training identity: ${fix}`,
     );
   }
-  if (meta.seed !== options.seed) {
-    throw new Error(
-      `checkpoint ${path} is from seed ${meta.seed}, this run uses seed ${options.seed}: use another --out`,
+  if (meta.trainingKey !== identity.key) {
+    const differ = [
+      ...differences(
+        { model: meta.identity.model, configHash: meta.identity.configHash, seed: meta.identity.seed },
+        { model: identity.meta.model, configHash: identity.meta.configHash, seed: identity.meta.seed },
+      ),
+      ...differences(meta.identity.data, identity.meta.data),
+    ];
+    throw new CheckpointMismatchError(
+      `checkpoint ${path} belongs to another training run (${differ.join("; ")}): ${fix}`,
+    );
+  }
+  if (meta.trainList.digest !== identity.trainList.digest) {
+    throw new CheckpointMismatchError(
+      `checkpoint ${path} was trained on another training set: ${meta.trainList.count} images (list digest ` +
+        `${meta.trainList.digest.slice(0, 12)}), this run has ${identity.trainList.count} (${
+          identity.trainList.digest.slice(0, 12)
+        }); ${fix}`,
     );
   }
 }
 
+/** Loads `last.ckpt` into the state when it is compatible; returns where it left off. */
+async function resumeFrom(path: string, identity: Identity, state: RunState): Promise<ResumePoint> {
+  const { meta, tensors } = await readCheckpoint(path);
+  checkCompatible(meta, identity, path);
+  restoreParams(state.net, tensors);
+  for (const { name, tensor } of state.adam.stateTensors()) {
+    restoreVariable(tensor, tensors.get(`adam:${name}`), `adam:${name}`);
+  }
+  state.adam.step = meta.optimizerStep;
+  state.shuffle = RandomStream.fromState(meta.rng.shuffle);
+  state.noise = RandomStream.fromState(meta.rng.noise);
+  state.epochs = meta.epochs;
+  state.bestEpoch = meta.bestEpoch;
+  state.bestLoss = meta.bestLoss;
+  state.partial = meta.partial;
+  return { path, epoch: meta.epoch, step: meta.partial?.steps ?? 0 };
+}
+
 /**
  * Trains one model on one category's normal images and returns the model the checkpoint policy keeps.
+ * A compatible `last.ckpt` in `checkpointDir` is continued unless `checkpoint: "restart"`.
  *
  * @example
  * ```ts
@@ -214,6 +313,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   checkImages(train, config);
   const started = performance.now();
+  const identity = identityOf(options);
   const net = buildNetwork(config, RandomStream.derive(seed, "init"));
   const trainable = net.params.trainableSpecs().map((spec) => ({
     name: spec.name,
@@ -235,28 +335,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     epochs: [],
     bestEpoch: 0,
     bestLoss: Infinity,
+    partial: null,
   };
   try {
     const lastPath = join(checkpointDir, LAST);
     let startEpoch = 0;
-    if (options.resume && await pathExists(lastPath)) {
-      const { meta, tensors } = await readCheckpoint(lastPath);
-      checkCompatible(meta, options, lastPath);
-      restoreParams(net, tensors);
-      for (const { name, tensor } of adam.stateTensors()) {
-        restoreVariable(tensor, tensors.get(`adam:${name}`), `adam:${name}`);
-      }
-      adam.step = meta.optimizerStep;
-      state.shuffle = RandomStream.fromState(meta.rng.shuffle);
-      state.noise = RandomStream.fromState(meta.rng.noise);
-      state.epochs = meta.epochs;
-      state.bestEpoch = meta.bestEpoch;
-      state.bestLoss = meta.bestLoss;
-      startEpoch = meta.epoch;
+    let resumedFrom: TrainResult["resumedFrom"] = null;
+    if ((options.checkpoint ?? "resume") === "resume" && await pathExists(lastPath)) {
+      resumedFrom = await resumeFrom(lastPath, identity, state);
+      startEpoch = resumedFrom.epoch;
+      options.onResume?.(resumedFrom);
     }
     const lastEpoch = Math.min(config.epochs, startEpoch + (options.maxEpochsThisRun ?? Infinity));
     for (let epoch = startEpoch + 1; epoch <= lastEpoch; epoch++) {
-      const report = await runEpoch(state, options, epoch);
+      const report = await runEpoch(state, options, identity, epoch);
       state.epochs.push(report);
       // train.py saves when the epoch's mean loss is ≤ the best so far.
       const isBest = config.checkpointPolicy === "last" || report.loss <= state.bestLoss;
@@ -264,7 +356,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         state.bestEpoch = epoch;
         state.bestLoss = report.loss;
       }
-      const meta = metaOf(options, state, epoch);
+      const meta = metaOf(options, identity, state, epoch);
       await writeCheckpoint(lastPath, meta, tensorsOf(state, true));
       // best.ckpt holds the weights only (it is for scoring; resuming uses last.ckpt).
       if (isBest) await writeCheckpoint(join(checkpointDir, BEST), meta, tensorsOf(state, false));
@@ -280,6 +372,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       epochs: state.epochs,
       bestEpoch: state.bestEpoch,
       seconds: (performance.now() - started) / 1000,
+      resumedFrom,
     };
   } catch (error) {
     adam.dispose();
@@ -349,18 +442,45 @@ export async function trainStep(
   return { loss: values[0], terms, finite };
 }
 
-async function runEpoch(state: RunState, options: TrainOptions, epoch: number): Promise<EpochReport> {
+/** Lets pending signals (Ctrl-C) run: a training step alone never yields to the event loop's timers. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * One epoch: the permutation, then every batch; continues an epoch stopped part-way (`state.partial`).
+ * On an abort it checkpoints the epoch as far as it got and throws {@linkcode TrainingInterrupted}.
+ */
+async function runEpoch(
+  state: RunState,
+  options: TrainOptions,
+  identity: Identity,
+  epoch: number,
+): Promise<EpochReport> {
   const { config, train } = options;
   const { net, adam } = state;
-  const started = performance.now();
+  const resumed = state.partial?.epoch === epoch ? state.partial : null;
+  const shuffleAtEpochStart = resumed ? resumed.shuffleAtEpochStart : state.shuffle.state();
+  // A resumed epoch draws its permutation again from the stream state it started with.
+  if (resumed) state.shuffle = RandomStream.fromState(shuffleAtEpochStart);
   const order = state.shuffle.permutation(train.length);
-  const termSums: Record<string, number> = {};
-  let lossSum = 0;
-  let steps = 0;
-  for (let start = 0; start < order.length; start += config.batchSize) {
+  const termSums: Record<string, number> = { ...resumed?.termSums };
+  let lossSum = resumed?.lossSum ?? 0;
+  let steps = resumed?.steps ?? 0;
+  const previousSeconds = resumed?.seconds ?? 0;
+  const started = performance.now();
+  const seconds = () => previousSeconds + (performance.now() - started) / 1000;
+  state.partial = null;
+  for (let start = steps * config.batchSize; start < order.length; start += config.batchSize) {
     if (options.signal?.aborted) {
+      const where = `epoch ${epoch}, after step ${steps} of ${Math.ceil(order.length / config.batchSize)}`;
+      if (steps > 0) {
+        state.partial = { epoch, steps, lossSum, termSums, seconds: seconds(), shuffleAtEpochStart };
+        const meta = metaOf(options, identity, state, epoch - 1);
+        await writeCheckpoint(join(options.checkpointDir, LAST), meta, tensorsOf(state, true));
+      }
       throw new TrainingInterrupted(
-        `training interrupted in epoch ${epoch}; resume from the last checkpoint`,
+        `training interrupted in ${where}; its state is saved in ${join(options.checkpointDir, LAST)}`,
       );
     }
     const batch = order.slice(start, start + config.batchSize).map((i) => train[i]);
@@ -378,11 +498,12 @@ async function runEpoch(state: RunState, options: TrainOptions, epoch: number): 
     for (const [n, v] of Object.entries(step.terms)) termSums[n] = (termSums[n] ?? 0) + v;
     steps += 1;
     options.onStep?.({ epoch, step: steps, loss: step.loss });
+    await yieldToEventLoop();
   }
-  const seconds = (performance.now() - started) / 1000;
+  const elapsed = seconds();
   const terms: Record<string, number> = {};
   for (const [n, sum] of Object.entries(termSums)) terms[n] = sum / steps;
-  return { epoch, loss: lossSum / steps, terms, imagesPerSecond: train.length / seconds, seconds };
+  return { epoch, loss: lossSum / steps, terms, imagesPerSecond: train.length / elapsed, seconds: elapsed };
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Atomic file writes: write `name.<random>.tmp` beside the target, fsync, then rename over the target, so
- * a reader never sees a half-written file and a crash never leaves one under the final name.
+ * a reader never sees a half-written file and a crash never leaves one under the final name. A failed
+ * write (a full disk) is reported with the target's path.
  *
  * @module
  */
 import { dirname } from "node:path";
+import { writeError } from "./fs.ts";
 
 /**
  * Writes bytes or text to `path` atomically, creating the parent folder if needed.
@@ -18,7 +20,12 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw writeError(path, error);
+  }
   try {
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
@@ -26,14 +33,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (error) {
     file.close();
     await Deno.remove(tmp).catch(() => {});
-    throw error;
+    throw writeError(path, error);
   }
   file.close();
   try {
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
-    throw error;
+    throw writeError(path, error);
   }
 }
 

@@ -1,21 +1,13 @@
 /**
- * Fake data layer and trainer behind `PipelineDeps` (with the real configs and metric engine), for
- * testing the reproduce orchestration in seconds. Images are 32×32 (the smoke crop); anomalous ones carry a bright 4×4 square
+ * Fake data layer and trainer behind `PipelineDeps` (the configs, plan and metric engine are the real
+ * ones), for testing the reproduce orchestration in seconds. Images are 32×32 (the smoke crop); anomalous ones carry a bright 4×4 square
  * whose mask is exact; the fake "model" scores each 4×4 patch by its mean brightness.
  *
  * @module
  */
 import type { CategorySplit, ImageSample } from "../../src/datasets/types.ts";
-import type { EpochReport, PipelineDeps, TrainOptions, TrainResult } from "../../src/eval/deps.ts";
-import { configHash, resolveConfig } from "../../src/models/configs.ts";
-import {
-  auPro,
-  averagePrecision,
-  pixelAuroc,
-  prAucTrapezoid,
-  rocAuc,
-  vtadlCodePro,
-} from "../../src/metrics/mod.ts";
+import type { PipelineDeps } from "../../src/pipeline/deps.ts";
+import type { EpochReport, TrainOptions, TrainResult } from "../../src/train/trainer.ts";
 import type { RawScores } from "../../src/eval/image_score.ts";
 
 export const SIZE = 32; // the smoke config's crop
@@ -60,6 +52,7 @@ export function makeSample(index: number, label: 0 | 1, category: string, withMa
     channels: 3,
     pixels,
     mask,
+    maskPath: mask ? `${category}/ground_truth/bad/${String(index).padStart(3, "0")}_mask.png` : null,
   };
 }
 
@@ -94,7 +87,7 @@ function fakeRaw(sample: ImageSample, seed: number): RawScores {
 }
 
 export interface FakeCalls {
-  train: { category: string; model: string; seed: number; resume: boolean; checkpointDir: string }[];
+  train: { category: string; model: string; seed: number; checkpoint: string; checkpointDir: string }[];
   ensure: number;
   loads: number;
   disposed: number;
@@ -102,7 +95,6 @@ export interface FakeCalls {
 
 export interface FakeOptions {
   categories?: string[];
-  epochs?: number;
   /** Throw during training of this category. */
   failCategory?: string;
   /** Abort the controller after this many epochs of the first trained cell. */
@@ -113,7 +105,6 @@ export interface FakeOptions {
 /** Builds fake deps and a record of the calls made to them. */
 export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls: FakeCalls } {
   const categories = options.categories ?? ["alpha", "beta"];
-  const epochsTotal = options.epochs ?? 3;
   const calls: FakeCalls = { train: [], ensure: 0, loads: 0, disposed: 0 };
   const checkpoints = new Map<string, number>(); // checkpointDir → last finished epoch
   const deps: PipelineDeps = {
@@ -134,22 +125,22 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
       calls.loads++;
       return Promise.resolve(fakeSplit(dataset, category, options.withMasks ?? true));
     },
-    resolveConfig: (model, name, overrides) =>
-      resolveConfig(model, name, { epochs: String(epochsTotal), ...overrides }),
-    configHash,
     initBackend: () => Promise.resolve({ name: "cpu", versions: { "tfjs-core": "fake" } }),
     async trainModel(o: TrainOptions): Promise<TrainResult> {
       calls.train.push({
         category: o.train[0].path.split("/")[0],
         model: o.model,
         seed: o.seed,
-        resume: o.resume ?? false,
+        checkpoint: o.checkpoint ?? "resume",
         checkpointDir: o.checkpointDir,
       });
       if (o.train[0].path.startsWith(`${options.failCategory}/`)) {
         throw new Error(`fake trainer: loss is NaN at epoch 1 (category ${options.failCategory})`);
       }
-      const start = o.resume ? (checkpoints.get(o.checkpointDir) ?? 0) : 0;
+      const saved = checkpoints.get(o.checkpointDir);
+      const resume = (o.checkpoint ?? "resume") === "resume" && saved !== undefined;
+      const start = resume ? saved : 0;
+      if (resume) o.onResume?.({ path: `${o.checkpointDir}/last.ckpt`, epoch: start, step: 0 });
       const epochs: EpochReport[] = [];
       for (let e = start + 1; e <= o.config.epochs; e++) {
         await Promise.resolve();
@@ -172,13 +163,13 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
         epochs,
         bestEpoch: o.config.epochs,
         seconds: 0.01 * epochs.length,
+        resumedFrom: resume ? { path: `${o.checkpointDir}/last.ckpt`, epoch: start, step: 0 } : null,
       };
     },
     scoreImages(model, images) {
       const seed = (model as unknown as { seed: number }).seed;
       return Promise.resolve(images.map((s) => fakeRaw(s, seed)));
     },
-    metrics: { rocAuc, averagePrecision, prAucTrapezoid, pixelAuroc, vtadlCodePro, auPro },
   };
   return { deps, calls };
 }

@@ -1,24 +1,34 @@
 /**
- * Test-only writer for single-channel float32 TIFF files (uncompressed, one strip, little-endian): the
- * format of the official MVTec AD evaluation's anomaly maps. sharp writes TIFF only as 8/16-bit, so the
- * tests that feed `evaluate` float maps build them here.
+ * Test-only writer for single-channel float32 and float64 TIFF files (uncompressed, one strip,
+ * little-endian): the format of the official MVTec AD evaluation's anomaly maps. sharp writes TIFF only as
+ * 8/16-bit, so the tests that feed `evaluate` float maps build them here.
  *
  * @module
  */
 
 /** Encodes a width×height float32 image (row-major) as a baseline TIFF with SampleFormat = IEEE float. */
 export function encodeFloat32Tiff(width: number, height: number, data: Float32Array): Uint8Array {
-  if (data.length !== width * height) throw new Error("encodeFloat32Tiff: data length != width*height");
+  return encodeFloatTiff(width, height, data);
+}
+
+/** Encodes a float32 or float64 image (row-major) as a baseline TIFF with SampleFormat = IEEE float. */
+export function encodeFloatTiff(
+  width: number,
+  height: number,
+  data: Float32Array | Float64Array,
+): Uint8Array {
+  if (data.length !== width * height) throw new Error("encodeFloatTiff: data length != width*height");
+  const bytesPer = data instanceof Float64Array ? 8 : 4;
   const tags: [number, number, number][] = [ // [tag, type (3 SHORT, 4 LONG), value]
     [256, 4, width],
     [257, 4, height],
-    [258, 3, 32], // BitsPerSample
+    [258, 3, bytesPer * 8], // BitsPerSample
     [259, 3, 1], // Compression: none
     [262, 3, 1], // Photometric: BlackIsZero
     [273, 4, 0], // StripOffsets (patched below)
     [277, 3, 1], // SamplesPerPixel
     [278, 4, height], // RowsPerStrip
-    [279, 4, data.length * 4], // StripByteCounts
+    [279, 4, data.length * bytesPer], // StripByteCounts
     [284, 3, 1], // PlanarConfiguration: chunky
     [339, 3, 3], // SampleFormat: IEEE floating point
   ];
@@ -26,7 +36,7 @@ export function encodeFloat32Tiff(width: number, height: number, data: Float32Ar
   const ifdSize = 2 + tags.length * 12 + 4;
   const pixelOffset = ifdOffset + ifdSize;
   tags[5][2] = pixelOffset;
-  const bytes = new Uint8Array(pixelOffset + data.length * 4);
+  const bytes = new Uint8Array(pixelOffset + data.length * bytesPer);
   const view = new DataView(bytes.buffer);
   view.setUint8(0, 0x49);
   view.setUint8(1, 0x49);
@@ -42,6 +52,9 @@ export function encodeFloat32Tiff(width: number, height: number, data: Float32Ar
     else view.setUint32(at + 8, value, true);
   });
   view.setUint32(ifdOffset + 2 + tags.length * 12, 0, true);
-  for (let i = 0; i < data.length; i++) view.setFloat32(pixelOffset + i * 4, data[i], true);
+  for (let i = 0; i < data.length; i++) {
+    if (bytesPer === 8) view.setFloat64(pixelOffset + i * 8, data[i], true);
+    else view.setFloat32(pixelOffset + i * 4, data[i], true);
+  }
   return bytes;
 }

@@ -3,7 +3,7 @@
  * trainer tests need no data layer.
  */
 import type { CategorySplit, ImageSample } from "../../src/datasets/types.ts";
-import { RandomStream } from "../../src/train/rng.ts";
+import { RandomStream } from "../../src/util/rng.ts";
 
 /**
  * STUB: a split of smooth random images (8 train, 4 test: 2 normal, 2 with a bright square), seeded by
@@ -46,6 +46,7 @@ export function syntheticNoiseSplit(category: string, size: number, trainCount =
       channels: 3,
       pixels,
       mask,
+      maskPath: mask ? path.replace("/test/", "/ground_truth/") : null,
     };
   };
   const train = Array.from({ length: trainCount }, (_, i) => image(`${category}/train/good/${i}.png`, 0));

@@ -1,8 +1,7 @@
 /**
- * Run records: `<runs>/<run-id>/result.json` (everything needed to trace a number: code version,
- * versions, backend, resolved config and hash, seed, dataset digest and licence, per-epoch losses,
- * durations, every metric with its variant) and `<runs>/<run-id>/events.jsonl` (MLPerf-style events:
- * `run_start`, `epoch_start`/`epoch_stop`, `eval_accuracy`, `run_stop` with a status).
+ * The run store: one folder per run under a runs folder, holding `result.json` (the record, see
+ * `record.ts`) and `events.jsonl` (MLPerf-style events: `run_start`, `epoch_start`/`epoch_stop`,
+ * `eval_accuracy`, `run_stop` with a status).
  *
  * Both files are rewritten atomically on every change, so a reader (or a crash) never sees half a file.
  * Tables are rendered from these records only.
@@ -11,65 +10,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic_write.ts";
-import type { BackendInfo, EpochReport, ModelConfig, ModelName } from "./deps.ts";
-import type { EnvironmentInfo } from "./environment.ts";
-import type { MetricEntry } from "./evaluate.ts";
-import type { AnomalyMapKind, ImageScoreVariant } from "./image_score.ts";
-
-/** Schema tag of result.json; bump when a field changes meaning. */
-export const RUN_RECORD_SCHEMA = "vtadl-bench/run-record@1";
-
-/** A run's state: `running` while in progress (or if the process died), then `completed` or `aborted`. */
-export type RunStatus = "running" | "completed" | "aborted";
-
-/** Evaluation settings of a run (part of the cell key). */
-export interface EvaluationSettings {
-  imageScore: ImageScoreVariant;
-  anomalyMap: AnomalyMapKind;
-  heatmapSigma: number;
-  resolution: "preprocessed" | "original";
-  integrationLimit: number;
-}
-
-/** The content of `result.json`. */
-export interface RunRecord {
-  schema: typeof RUN_RECORD_SCHEMA;
-  runId: string;
-  /** sha256 over config hash, dataset digest, category, seed and evaluation settings: what "same cell" means. */
-  cellKey: string;
-  status: RunStatus;
-  error: { stage: string; message: string } | null;
-  startedAt: string;
-  finishedAt: string | null;
-  dataset: {
-    name: string;
-    category: string;
-    lockDigest: string;
-    licence: string;
-    archiveDigests: Record<string, string>;
-    preprocess: { resize: number; crop: number; maskResize: string | null };
-    counts: { train: number; test: number; testAnomalous: number } | null;
-    /** Limits applied to the split (evenly spaced subsample), or null for the full split. */
-    subsample?: { maxTrain?: number; maxTest?: number } | null;
-  };
-  model: ModelName;
-  config: { name: string; hash: string; variant: string; resolved: ModelConfig };
-  seed: number;
-  evaluation: EvaluationSettings;
-  environment: EnvironmentInfo;
-  backend: BackendInfo;
-  training: { epochs: EpochReport[]; bestEpoch: number | null; resumed: boolean } | null;
-  durations: {
-    loadSeconds: number;
-    trainSeconds: number;
-    scoreSeconds: number;
-    metricsSeconds: number;
-    totalSeconds: number;
-  };
-  metrics: MetricEntry[];
-  /** Files written beside the record (heat-map panels), relative to the run folder. */
-  artifacts: string[];
-}
+import { parseRunRecord, type RunRecord } from "./record.ts";
 
 /** One MLPerf-style logging event (the `:::MLLOG` payload, one per line of events.jsonl). */
 export interface RunEvent {
@@ -171,11 +112,7 @@ export async function readRunRecord(path: string): Promise<RunRecord | null> {
   } catch {
     throw new Error(`${path} is not valid JSON; delete the run folder to rerun that cell`);
   }
-  const v = value as Partial<RunRecord>;
-  if (v?.schema !== RUN_RECORD_SCHEMA || typeof v.runId !== "string" || !Array.isArray(v.metrics)) {
-    throw new Error(`${path} is not a ${RUN_RECORD_SCHEMA} record (schema '${v?.schema}')`);
-  }
-  return v as RunRecord;
+  return parseRunRecord(value, path);
 }
 
 /** Every run record under `runsDir` (one folder per run), sorted by run id; warnings for unreadable ones. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RandomStream } from "../src/train/rng.ts";
+import { RandomStream } from "../src/util/rng.ts";
 
 Deno.test("same seed and stream give the same values; streams and seeds differ", () => {
   const a = RandomStream.derive(42, "init").normalArray(100, 1);

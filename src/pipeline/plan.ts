@@ -1,0 +1,183 @@
+/**
+ * The plan of a reproduction: every cell (category × model × seed) with everything fixed before it runs:
+ * its resolved config and hash, preprocessing, evaluation settings, training key, cell key and run id.
+ * Planning is pure and deterministic: the same request on the same data gives the same cells in the same
+ * order with the same ids, so a plan can be printed, split into shards or run cell by cell elsewhere.
+ *
+ * - training key: SHA-256 over what training depends on (dataset, its content digest, category, model,
+ *   config hash, seed, training subset, preprocessing). It names the cell's checkpoint folder, so a
+ *   checkpoint is only ever continued by the same training.
+ * - cell key: SHA-256 over the training key and the evaluation settings: what "the same cell" means for
+ *   skipping completed work. The run id is readable and ends with its first 8 hex digits.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type DatasetName, DATASETS, type Preprocessing } from "../core/datasets.ts";
+import { DEFAULT_INTEGRATION_LIMIT } from "../core/metrics.ts";
+import {
+  defaultImageScore,
+  heatmapSigmaOf,
+  type ImageScoreName,
+  type ModelName,
+  MODELS,
+} from "../core/models.ts";
+import { configHash, type ModelConfig, resolveConfig } from "../models/configs.ts";
+import type { EvalResolution, EvaluationSettings } from "../runs/record.ts";
+import { canonicalJsonSha256 } from "../util/canonical_json.ts";
+import { type TrainingIdentity, trainingKey } from "../train/identity.ts";
+import type { SplitLimits } from "../eval/subsample.ts";
+
+/** What to reproduce (the part of the reproduce options that decides the cells). */
+export interface PlanRequest {
+  dataset: DatasetName;
+  models: ModelName[];
+  /** Named config (`smoke`, `quick`, `mnist`, `code`, `paper`). */
+  configName: string;
+  /** `key=value` overrides passed to `resolveConfig`. */
+  configOverrides?: Record<string, string>;
+  seeds: number[];
+  /** VT-ADL image score; default: what the config asks for. */
+  imageScore?: ImageScoreName;
+  /** VT-ADL heat-map Gaussian σ; default the config's `heatmapSigma`. */
+  heatmapSigma?: number;
+  /** Pixel metrics at the preprocessed size (default) or against the original masks. */
+  evalResolution?: EvalResolution;
+  /** Use at most this many training / test images per category. */
+  limits?: SplitLimits;
+}
+
+/** The dataset as installed: what the plan needs to know of it. */
+export interface PlannedDataset {
+  /** SHA-256 of the installed files' manifest. */
+  contentDigest: string;
+  /** Categories to run, in order. */
+  categories: string[];
+}
+
+/** One cell, fully resolved. */
+export interface CellPlan {
+  /** 1-based position in the plan, and the plan's size. */
+  index: number;
+  total: number;
+  /** Run id: readable, unique per cell key. */
+  runId: string;
+  dataset: DatasetName;
+  category: string;
+  model: ModelName;
+  seed: number;
+  config: ModelConfig;
+  configHash: string;
+  preprocess: Preprocessing;
+  /** Training subset, or null for the whole split. */
+  subset: SplitLimits | null;
+  evaluation: EvaluationSettings;
+  /** Everything training depends on; its hash is `trainingKey`. */
+  training: TrainingIdentity;
+  trainingKey: string;
+  cellKey: string;
+}
+
+/** A folder-safe id: the parts joined by `_`, ending with the key's first 8 hex digits. */
+export function runIdOf(parts: (string | number)[], key: string): string {
+  const safe = (s: string | number) => String(s).replace(/[^A-Za-z0-9.-]+/g, "-");
+  return [...parts.map(safe), key.slice(0, 8)].join("_");
+}
+
+/** Where a cell's checkpoints live: one folder per training key under `<outDir>/checkpoints/`. */
+export function checkpointDirOf(outDir: string, plan: CellPlan): string {
+  return join(
+    outDir,
+    "checkpoints",
+    runIdOf(
+      [plan.dataset, plan.category, plan.model, plan.config.name, `seed${plan.seed}`],
+      plan.trainingKey,
+    ),
+  );
+}
+
+/** The evaluation settings of a model under a config and the request's overrides. */
+function evaluationOf(request: PlanRequest, model: ModelName, config: ModelConfig): EvaluationSettings {
+  const spec = MODELS[model];
+  const imageScore = request.imageScore && spec.imageScores.includes(request.imageScore)
+    ? request.imageScore
+    : defaultImageScore(config);
+  return {
+    imageScore,
+    anomalyMap: spec.anomalyMap,
+    heatmapSigma: spec.anomalyMap === "patchNll" ? request.heatmapSigma ?? heatmapSigmaOf(config) : 0,
+    resolution: request.evalResolution ?? "preprocessed",
+    integrationLimit: DEFAULT_INTEGRATION_LIMIT,
+  };
+}
+
+/**
+ * The resolved config of every model of a request. A bad `--config` or `--set` fails here (a usage error),
+ * before any data is fetched.
+ *
+ * @example
+ * ```ts
+ * resolveRequestConfigs({ dataset: "synthetic", models: ["vtadl"], configName: "smoke", seeds: [0] }).vtadl;
+ * ```
+ */
+export function resolveRequestConfigs(request: PlanRequest): Partial<Record<ModelName, ModelConfig>> {
+  return Object.fromEntries(
+    request.models.map((model) => [model, resolveConfig(model, request.configName, request.configOverrides)]),
+  );
+}
+
+/**
+ * Every cell of a request on an installed dataset, in category × model × seed order.
+ *
+ * @example
+ * ```ts
+ * const cells = planCells({ dataset: "synthetic", models: ["vtadl"], configName: "smoke", seeds: [0] },
+ *   { contentDigest, categories: ["disc"] });
+ * ```
+ */
+export function planCells(request: PlanRequest, dataset: PlannedDataset): CellPlan[] {
+  const spec = DATASETS[request.dataset];
+  const configs = resolveRequestConfigs(request);
+  const cells: Omit<CellPlan, "index" | "total">[] = [];
+  for (const category of dataset.categories) {
+    for (const model of request.models) {
+      const config = configs[model]!;
+      const hash = configHash(config);
+      const preprocess = spec.preprocess(config);
+      const subset = request.limits ?? null;
+      const evaluation = evaluationOf(request, model, config);
+      for (const seed of request.seeds) {
+        const training: TrainingIdentity = {
+          model,
+          configHash: hash,
+          seed,
+          data: {
+            dataset: request.dataset,
+            contentDigest: dataset.contentDigest,
+            category,
+            preprocess,
+            subset,
+          },
+        };
+        const key = trainingKey(training);
+        const cellKey = canonicalJsonSha256({ trainingKey: key, evaluation });
+        cells.push({
+          runId: runIdOf([request.dataset, category, model, config.name, `seed${seed}`], cellKey),
+          dataset: request.dataset,
+          category,
+          model,
+          seed,
+          config,
+          configHash: hash,
+          preprocess,
+          subset,
+          evaluation,
+          training,
+          trainingKey: key,
+          cellKey,
+        });
+      }
+    }
+  }
+  return cells.map((c, i) => ({ ...c, index: i + 1, total: cells.length }));
+}

@@ -1,0 +1,183 @@
+/**
+ * The run record (`<runs>/<run-id>/result.json`) as a zod schema: everything needed to trace a number
+ * (code version, versions, backend, resolved config and hash, seed, the dataset's lock and content
+ * digests, training identity, per-epoch losses, durations) and every metric with the definition it
+ * follows. The pipeline writes records, `report` reads them; both import this file, nothing else.
+ *
+ * Records of the previous schema (`run-record@1`) are read and upgraded: their metric `variant` is the
+ * `definition` of today, and they lack the content digest and the training key.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DatasetNameSchema } from "../core/datasets.ts";
+import { ANOMALY_MAPS, IMAGE_SCORES, ModelNameSchema } from "../core/models.ts";
+import { METRIC_KEYS } from "../core/metrics.ts";
+import type { ModelConfig } from "../models/configs.ts";
+
+/** Schema tag of result.json; bump when a field changes meaning. */
+export const RUN_RECORD_SCHEMA = "vtadl-bench/run-record@2";
+const PREVIOUS_SCHEMA = "vtadl-bench/run-record@1";
+
+/** A run's state: `running` while in progress (or if the process died), then `completed` or `aborted`. */
+export const RUN_STATUSES = ["running", "completed", "aborted"] as const;
+/** A run's state. */
+export type RunStatus = typeof RUN_STATUSES[number];
+
+/** Pixel metrics at the preprocessed size, or mapped back onto the original masks. */
+export const EVAL_RESOLUTIONS = ["preprocessed", "original"] as const;
+/** An evaluation resolution. */
+export type EvalResolution = typeof EVAL_RESOLUTIONS[number];
+
+/** Evaluation settings of a run (part of the cell key). */
+export const EvaluationSettingsSchema = z.object({
+  imageScore: z.enum(IMAGE_SCORES),
+  anomalyMap: z.enum(ANOMALY_MAPS),
+  heatmapSigma: z.number().nonnegative(),
+  resolution: z.enum(EVAL_RESOLUTIONS),
+  integrationLimit: z.number().positive().max(1),
+});
+/** Evaluation settings of a run. */
+export type EvaluationSettings = z.infer<typeof EvaluationSettingsSchema>;
+
+/** One epoch's summary, as the trainer reports it. */
+export const EpochReportSchema = z.object({
+  epoch: z.number().int().positive(),
+  loss: z.number(),
+  terms: z.record(z.string(), z.number()),
+  imagesPerSecond: z.number(),
+  seconds: z.number(),
+});
+
+/** One metric of a record, with the names a reader needs to compare it with a published number. */
+export const MetricEntrySchema = z.object({
+  /** Metric key (the `record` key style of `src/core/metrics.ts`). */
+  key: z.enum(METRIC_KEYS),
+  /** Human label, e.g. `VT-ADL-code PRO (= pixel ROC-AUC, all images)`. */
+  label: z.string(),
+  /** The definition it follows (`docs/metrics.md`): `image-AUROC`, `pixel-AUROC/all`, `AU-PRO@0.3`, … */
+  definition: z.string(),
+  value: z.number(),
+  /** Image score (image metrics) or anomaly-map kind (pixel metrics) the value was computed from. */
+  scoredBy: z.string(),
+  /** Extra facts (pixel metrics: resolution, σ; AU-PRO: regions, OK pixels, degenerate flag, warnings). */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+/** One metric of a record. */
+export type MetricEntry = z.infer<typeof MetricEntrySchema>;
+
+const adapterSchema = z.object({
+  vendor: z.string(),
+  device: z.string(),
+  description: z.string(),
+  isFallbackAdapter: z.boolean(),
+});
+
+/** The content of `result.json`. */
+export const RunRecordSchema = z.object({
+  schema: z.literal(RUN_RECORD_SCHEMA),
+  runId: z.string().min(1),
+  /** sha256 over the training key and the evaluation settings: what "same cell" means. */
+  cellKey: z.string(),
+  /** sha256 over everything that goes into training (see `src/pipeline/plan.ts`); null in old records. */
+  trainingKey: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  error: z.object({ stage: z.string(), message: z.string() }).nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  dataset: z.object({
+    name: DatasetNameSchema,
+    category: z.string(),
+    lockDigest: z.string(),
+    /** SHA-256 of the manifest of the extracted files that were used (null in old records). */
+    contentDigest: z.string().nullable(),
+    licence: z.string(),
+    archiveDigests: z.record(z.string(), z.string()),
+    preprocess: z.object({ resize: z.number(), crop: z.number(), maskResize: z.string().nullable() }),
+    counts: z.object({ train: z.number(), test: z.number(), testAnomalous: z.number() }).nullable(),
+    /** Limits applied to the split (evenly spaced subsample), or null for the full split. */
+    subsample: z.object({ maxTrain: z.number().optional(), maxTest: z.number().optional() }).nullable()
+      .optional(),
+  }),
+  model: ModelNameSchema,
+  config: z.object({
+    name: z.string(),
+    hash: z.string(),
+    /** `code`, `paper` or `harness`: whose behaviour the config follows. */
+    variant: z.string(),
+    resolved: z.custom<ModelConfig>((v) => typeof v === "object" && v !== null),
+  }),
+  seed: z.number().int().nonnegative(),
+  evaluation: EvaluationSettingsSchema,
+  environment: z.object({
+    code: z.object({ commit: z.string(), dirty: z.boolean() }).nullable(),
+    versions: z.record(z.string(), z.string()),
+    os: z.object({ platform: z.string(), release: z.string().nullable(), arch: z.string() }),
+    cpu: z.object({ model: z.string().nullable(), logicalCores: z.number().nullable() }),
+    memoryBytes: z.number().nullable(),
+  }),
+  backend: z.object({
+    name: z.string(),
+    adapter: adapterSchema.optional(),
+    versions: z.record(z.string(), z.string()),
+  }),
+  training: z.object({
+    epochs: z.array(EpochReportSchema),
+    bestEpoch: z.number().nullable(),
+    /** Whether this run continued from a checkpoint. */
+    resumed: z.boolean(),
+  }).nullable(),
+  durations: z.object({
+    loadSeconds: z.number(),
+    trainSeconds: z.number(),
+    scoreSeconds: z.number(),
+    metricsSeconds: z.number(),
+    totalSeconds: z.number(),
+  }),
+  metrics: z.array(MetricEntrySchema),
+  /** Files written beside the record (heat-map panels), relative to the run folder. */
+  artifacts: z.array(z.string()),
+});
+
+/** The content of `result.json`. */
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** Upgrades a `run-record@1` value to the current schema (metric `variant` → `definition`). */
+function upgrade(value: Record<string, unknown>): Record<string, unknown> {
+  if (value.schema !== PREVIOUS_SCHEMA) return value;
+  const dataset = (value.dataset ?? {}) as Record<string, unknown>;
+  const metrics = Array.isArray(value.metrics) ? value.metrics : [];
+  return {
+    ...value,
+    schema: RUN_RECORD_SCHEMA,
+    trainingKey: null,
+    dataset: { ...dataset, contentDigest: null },
+    metrics: metrics.map((m: Record<string, unknown>) => {
+      const { variant, ...rest } = m;
+      return { ...rest, definition: variant };
+    }),
+  };
+}
+
+/**
+ * Validates a parsed `result.json` (upgrading an older schema); the error names the file and the field.
+ *
+ * @example
+ * ```ts
+ * const record = parseRunRecord(JSON.parse(text), "reports/runs/x/result.json");
+ * ```
+ */
+export function parseRunRecord(value: unknown, source: string): RunRecord {
+  const v = value as Record<string, unknown> | null;
+  if (
+    v === null || typeof v !== "object" || (v.schema !== RUN_RECORD_SCHEMA && v.schema !== PREVIOUS_SCHEMA)
+  ) {
+    throw new Error(`${source} is not a ${RUN_RECORD_SCHEMA} record (schema '${v?.schema}')`);
+  }
+  const parsed = RunRecordSchema.safeParse(upgrade(v));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${source}: field ${issue.path.join(".") || "(record)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
