@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { type AutoencoderConfig, resolveConfig } from "../src/models/configs.ts";
-import { autoencoderLayers, ConvAutoencoder } from "../src/models/autoencoder.ts";
+import { autoencoderLayers, ConvAutoencoder, declareAutoencoderWeights } from "../src/models/autoencoder.ts";
+import { ParamScope } from "../src/models/params.ts";
 import { RandomStream } from "../src/util/rng.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
@@ -74,5 +75,16 @@ Deno.test("ae-ssim adds (1 − SSIM) to the MSE loss, ae-mse does not", async ()
     const expected = model === "ae-mse" ? mse : mse + (1 - ssim);
     assert.ok(Math.abs(loss - expected) < 1e-5, `${model}: ${loss} vs ${expected}`);
     net.dispose();
+  }
+});
+
+Deno.test("every autoencoder weight is declared with its layer and checkpoint names are stable", () => {
+  for (const name of ["smoke", "code"]) {
+    const config = resolveConfig("ae-ssim", name) as AutoencoderConfig;
+    const root = new ParamScope();
+    const layers = declareAutoencoderWeights(config, root);
+    assert.deepEqual(root.specs, layers.flatMap((l) => [l.w, l.b]), name);
+    assert.equal(layers[0].w.name, "encoder.layer0.w");
+    assert.equal(layers.at(-1)!.b.name, `decoder.layer${layers.length - 1}.b`);
   }
 });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { resolveConfig, type VtadlConfig } from "../src/models/configs.ts";
 import { convTransposeOutSize, squash } from "../src/models/layers.ts";
-import { decoderLayers, patchify, VtAdl } from "../src/models/vtadl.ts";
+import { declareVtadlWeights, decoderLayers, patchify, VtAdl } from "../src/models/vtadl.ts";
+import { ParamScope } from "../src/models/params.ts";
 import { RandomStream } from "../src/util/rng.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
@@ -181,4 +182,26 @@ Deno.test("training loss is 5·MSE − 0.5·SSIM + NLL with the code's weights",
   assert.ok(Math.abs(loss - (5 * mse - 0.5 * ssim + nll)) < 1e-3 * Math.abs(loss));
   assert.equal(out.bnStats.length, 3); // three BN layers in the smoke decoder
   net.dispose();
+});
+
+/** Every ParamSpec object reachable from a value (the typed weights of a model). */
+function reachableSpecs(value: unknown, out = new Set<unknown>()): Set<unknown> {
+  if (value === null || typeof value !== "object") return out;
+  if ("name" in value && "shape" in value && "init" in value) return out.add(value);
+  for (const v of Object.values(value)) reachableSpecs(v, out);
+  return out;
+}
+
+Deno.test("every VT-ADL weight is declared by its block and held by it: no weight is looked up by a rebuilt name", () => {
+  for (const name of ["smoke", "code", "paper"]) {
+    const config = resolveConfig("vtadl", name) as VtadlConfig;
+    const root = new ParamScope();
+    const weights = declareVtadlWeights(config, root);
+    const held = reachableSpecs(weights);
+    assert.equal(held.size, root.specs.length, name);
+    for (const spec of root.specs) assert.ok(held.has(spec), `${name}: ${spec.name} is held by a block`);
+    assert.equal(new Set(root.specs.map((s) => s.name)).size, root.specs.length, "names are unique");
+    assert.equal(weights.layers.length, config.depth);
+    assert.equal(weights.layers[0].qkv.name, "encoder.layer0.qkv.w", "checkpoint names are stable");
+  }
 });

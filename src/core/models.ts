@@ -13,8 +13,9 @@
 import { z } from "zod";
 import type { AutoencoderConfig, ModelConfig, VtadlConfig } from "../models/configs.ts";
 import type { Network } from "../models/network.ts";
-import { VtAdl } from "../models/vtadl.ts";
-import { ConvAutoencoder } from "../models/autoencoder.ts";
+import type { ParamSpec } from "../models/params.ts";
+import { VtAdl, vtadlParamSpecs } from "../models/vtadl.ts";
+import { autoencoderParamSpecs, ConvAutoencoder } from "../models/autoencoder.ts";
 import type { RandomStream } from "../util/rng.ts";
 
 /** The three models the paper compares, in table order. */
@@ -69,6 +70,8 @@ export interface ModelSpec<C extends ModelConfig = ModelConfig> {
   heatmapSigma(config: C): number;
   /** Builds the network with fresh weights drawn from `init` (the run's `init` stream). */
   build(config: C, init: RandomStream): Network;
+  /** Its parameters in declaration order, from shapes only (nothing is allocated). */
+  paramSpecs(config: C): ParamSpec[];
 }
 
 const VTADL: ModelSpec<VtadlConfig> = {
@@ -83,6 +86,7 @@ const VTADL: ModelSpec<VtadlConfig> = {
   },
   heatmapSigma: (config) => config.heatmapSigma,
   build: (config, init) => new VtAdl(config, init),
+  paramSpecs: vtadlParamSpecs,
 };
 
 /** The autoencoder baselines score with their own loss: `mse`, or 1 − SSIM. */
@@ -97,6 +101,7 @@ function autoencoder(name: "ae-mse" | "ae-ssim", label: string): ModelSpec<Autoe
     defaultImageScore: () => score,
     heatmapSigma: () => 0,
     build: (config, init) => new ConvAutoencoder(config, init),
+    paramSpecs: autoencoderParamSpecs,
   };
 }
 

@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { AutoencoderConfig } from "./configs.ts";
 import type { InferenceOutput, LossOutput, Network } from "./network.ts";
-import { param, type ParamSpec, ParamStore } from "./params.ts";
+import { type Init, ParamScope, type ParamSpec, ParamStore } from "./params.ts";
 import { ssimMean } from "./ssim.ts";
 import type { RandomStream } from "../util/rng.ts";
 
@@ -114,20 +114,38 @@ export function autoencoderLayers(config: AutoencoderConfig): AeLayer[] {
   return [...encoder, ...decoder];
 }
 
-/** Parameter specs: conv filters [k, k, cin, cout], ConvT [k, k, cout, cin], biases; PyTorch default init. */
-export function autoencoderParamSpecs(config: AutoencoderConfig): ParamSpec[] {
-  return autoencoderLayers(config).flatMap((layer, i) => {
+/** One layer with its weights: filter and bias. */
+interface AeLayerWeights {
+  layer: AeLayer;
+  w: ParamSpec;
+  b: ParamSpec;
+}
+
+/**
+ * Declares each layer's filter (conv [k, k, cin, cout], ConvT [k, k, cout, cin]) and bias, with PyTorch's
+ * default init U(±1/√fan_in). Layers are numbered across the whole network (`decoder.layer9.w`).
+ */
+export function declareAutoencoderWeights(
+  config: AutoencoderConfig,
+  root: ParamScope = new ParamScope(),
+): AeLayerWeights[] {
+  return autoencoderLayers(config).map((layer, i) => {
     // PyTorch: fan_in = cin·k² for Conv2d, cout·k² for ConvTranspose2d (weight dim 1).
     const fanIn = (layer.kind === "conv" ? layer.cin : layer.cout) * layer.kernel ** 2;
-    const init = { kind: "uniform", bound: 1 / Math.sqrt(fanIn) } as const;
+    const init: Init = { kind: "uniform", bound: 1 / Math.sqrt(fanIn) };
     const shape = layer.kind === "conv"
       ? [layer.kernel, layer.kernel, layer.cin, layer.cout]
       : [layer.kernel, layer.kernel, layer.cout, layer.cin];
-    return [
-      param(`${layer.part}.layer${i}.w`, shape, init, layer.part),
-      param(`${layer.part}.layer${i}.b`, [layer.cout], init, layer.part),
-    ];
+    const scope = root.scope(`${layer.part}.layer${i}`, layer.part);
+    return { layer, w: scope.param("w", shape, init), b: scope.param("b", [layer.cout], init) };
   });
+}
+
+/** Every parameter of the autoencoder in declaration order (nothing is allocated). */
+export function autoencoderParamSpecs(config: AutoencoderConfig): ParamSpec[] {
+  const root = new ParamScope();
+  declareAutoencoderWeights(config, root);
+  return root.specs;
 }
 
 /** The convolutional autoencoder (`ae-mse`, `ae-ssim`). */
@@ -135,13 +153,14 @@ export class ConvAutoencoder implements Network {
   readonly config: AutoencoderConfig;
   readonly params: ParamStore;
   readonly gridSize = 0;
-  readonly #layers: AeLayer[];
+  readonly #layers: AeLayerWeights[];
 
   /** Builds the network with weights drawn from `initStream`. */
   constructor(config: AutoencoderConfig, initStream: RandomStream) {
     this.config = config;
-    this.#layers = autoencoderLayers(config);
-    this.params = new ParamStore(autoencoderParamSpecs(config), initStream);
+    const root = new ParamScope();
+    this.#layers = declareAutoencoderWeights(config, root);
+    this.params = new ParamStore(root.specs, initStream);
   }
 
   /** The autoencoders train without noise. */
@@ -152,9 +171,9 @@ export class ConvAutoencoder implements Network {
   /** Reconstruction [B, H, W, 3]. */
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
     let h = x;
-    this.#layers.forEach((layer, i) => {
-      const w = this.params.get(`${layer.part}.layer${i}.w`) as tf.Tensor4D;
-      const b = this.params.get(`${layer.part}.layer${i}.b`);
+    for (const { layer, w: filter, b: bias } of this.#layers) {
+      const w = this.params.value(filter) as tf.Tensor4D;
+      const b = this.params.value(bias);
       if (layer.kind === "conv") {
         h = tf.conv2d(h, w, layer.stride, layer.pad);
       } else {
@@ -168,7 +187,7 @@ export class ConvAutoencoder implements Network {
       h = tf.add(h, b);
       if (layer.activation === "leaky") h = tf.leakyRelu(h, this.config.leakySlope);
       else if (layer.activation === "sigmoid") h = tf.sigmoid(h);
-    });
+    }
     return h;
   }
 
@@ -192,6 +211,9 @@ export class ConvAutoencoder implements Network {
   accumulatesGradient(): boolean {
     return false;
   }
+
+  /** No BatchNorm: nothing to fold. */
+  updateBatchNormStatistics(): void {}
 
   /** Disposes every variable. */
   dispose(): void {

@@ -9,8 +9,7 @@ import type { ModelConfig } from "./configs.ts";
 import type { BatchNormStats } from "./layers.ts";
 import type { ParamSpec, ParamStore } from "./params.ts";
 import { countByPart } from "./params.ts";
-import { autoencoderParamSpecs, ConvAutoencoder } from "./autoencoder.ts";
-import { VtAdl, vtadlParamSpecs } from "./vtadl.ts";
+import { modelOf } from "../core/models.ts";
 import type { RandomStream } from "../util/rng.ts";
 
 /** One training batch's loss, its named terms and the BatchNorm statistics to fold in afterwards. */
@@ -43,12 +42,14 @@ export interface Network {
   infer(x: tf.Tensor4D): InferenceOutput;
   /** Whether the gradient of this parameter is accumulated across steps (VT-ADL `mdnGradAccumulate`). */
   accumulatesGradient(name: string): boolean;
+  /** Folds a training step's BatchNorm batch statistics into the running statistics. */
+  updateBatchNormStatistics(stats: BatchNormStats[]): void;
   dispose(): void;
 }
 
 /** Parameter specs of the network a config describes (nothing is allocated). */
 export function paramSpecs(config: ModelConfig): ParamSpec[] {
-  return config.model === "vtadl" ? vtadlParamSpecs(config) : autoencoderParamSpecs(config);
+  return modelOf(config).paramSpecs(config);
 }
 
 /** Parameter counts per part, the shape `model-summary` prints. */
@@ -82,5 +83,5 @@ export function parameterCounts(config: ModelConfig): ParameterCounts {
  * ```
  */
 export function buildNetwork(config: ModelConfig, initStream: RandomStream): Network {
-  return config.model === "vtadl" ? new VtAdl(config, initStream) : new ConvAutoencoder(config, initStream);
+  return modelOf(config).build(config, initStream);
 }

@@ -1,7 +1,8 @@
 /**
- * Parameters as data: a model is first described by a list of {@linkcode ParamSpec} (name, shape, init,
- * part), from which parameter counts are computed without allocating anything, and from which
- * {@linkcode ParamStore} creates the `tf.Variable`s with values drawn in JavaScript from a seeded stream.
+ * Parameters as data: a model's blocks declare their weights through a {@linkcode ParamScope}, which
+ * yields an ordered list of {@linkcode ParamSpec} (name, shape, init, part). Parameter counts come from
+ * that list without allocating anything, and {@linkcode ParamStore} creates the `tf.Variable`s with values
+ * drawn in JavaScript from a seeded stream, in declaration order.
  *
  * @module
  */
@@ -26,14 +27,66 @@ export interface ParamSpec {
   trainable: boolean;
 }
 
-/** A trainable parameter spec. */
-export function param(name: string, shape: number[], init: Init, part: string): ParamSpec {
-  return { name, shape, init, part, trainable: true };
-}
+/** Constant 0 (biases, LayerNorm β). */
+export const ZEROS: Init = { kind: "constant", value: 0 };
+/** Constant 1 (LayerNorm and BatchNorm γ). */
+export const ONES: Init = { kind: "constant", value: 1 };
 
-/** A non-trainable state spec (not counted as a parameter). */
-export function stateTensor(name: string, shape: number[], value: number, part: string): ParamSpec {
-  return { name, shape, init: { kind: "constant", value }, part, trainable: false };
+/**
+ * Declares a model's parameters where its blocks are defined: each block asks its scope for its weights
+ * and keeps the returned specs, so a weight is declared and used in one place and never looked up by a
+ * rebuilt name. Scopes share one ordered list (the order weights are initialised and checkpointed in);
+ * names are dotted paths (`encoder.layer0.qkv.w`).
+ *
+ * @example
+ * ```ts
+ * const root = new ParamScope();
+ * const w = root.scope("encoder", "encoder").param("patch.w", [48, 32], { kind: "normal", std: 0.1 });
+ * root.specs; // [{ name: "encoder.patch.w", … }]
+ * ```
+ */
+export class ParamScope {
+  /** Every spec declared through this scope or any scope sharing its list, in declaration order. */
+  readonly specs: ParamSpec[];
+  readonly #prefix: string;
+  readonly #part: string;
+
+  /** A root scope (empty prefix), or a child sharing `specs`. */
+  constructor(specs: ParamSpec[] = [], prefix = "", part = "") {
+    this.specs = specs;
+    this.#prefix = prefix;
+    this.#part = part;
+  }
+
+  /** The scope's own name (its dotted prefix). */
+  get name(): string {
+    return this.#prefix;
+  }
+
+  /** A child scope `name` (dotted under this one), counted in `part` (default: this scope's part). */
+  scope(name: string, part: string = this.#part): ParamScope {
+    return new ParamScope(this.specs, this.#qualified(name), part);
+  }
+
+  /** Declares a trainable parameter. */
+  param(name: string, shape: number[], init: Init): ParamSpec {
+    return this.#push({ name: this.#qualified(name), shape, init, part: this.#part, trainable: true });
+  }
+
+  /** Declares non-trainable state (BatchNorm running statistics), not counted as a parameter. */
+  state(name: string, shape: number[], value: number): ParamSpec {
+    const init: Init = { kind: "constant", value };
+    return this.#push({ name: this.#qualified(name), shape, init, part: this.#part, trainable: false });
+  }
+
+  #qualified(name: string): string {
+    return this.#prefix === "" ? name : `${this.#prefix}.${name}`;
+  }
+
+  #push(spec: ParamSpec): ParamSpec {
+    this.specs.push(spec);
+    return spec;
+  }
 }
 
 /** Number of elements of a shape. */
@@ -97,6 +150,11 @@ export class ParamStore {
       );
       this.#vars.set(spec.name, variable);
     }
+  }
+
+  /** The variable of a declared spec. */
+  value(spec: ParamSpec): tf.Variable {
+    return this.get(spec.name);
   }
 
   /** The variable named `name`; throws if absent. */

@@ -24,9 +24,10 @@ import {
   geluErf,
   layerNorm,
   squash,
+  updateRunningStat,
 } from "./layers.ts";
 import type { InferenceOutput, LossOutput, Network } from "./network.ts";
-import { param, type ParamSpec, ParamStore, stateTensor } from "./params.ts";
+import { type Init, ONES, ParamScope, type ParamSpec, ParamStore, ZEROS } from "./params.ts";
 import { ssimMean } from "./ssim.ts";
 import type { RandomStream } from "../util/rng.ts";
 
@@ -71,73 +72,131 @@ function seedSize(config: VtadlConfig): number {
   return config.decoder === "code" ? 8 : config.decoderSeedSize;
 }
 
+/** A LayerNorm's γ and β. */
+interface LayerNormWeights {
+  g: ParamSpec;
+  b: ParamSpec;
+}
+
+/** A Linear layer's weight [in, out] and optional bias [out]. */
+interface LinearWeights {
+  w: ParamSpec;
+  b?: ParamSpec;
+}
+
+/** One pre-LN transformer layer (student_transformer.py:74-90): attention and MLP, each behind a LayerNorm. */
+interface EncoderLayerWeights {
+  ln1: LayerNormWeights;
+  /** to_qkv: D → 3D, no bias. */
+  qkv: ParamSpec;
+  out: LinearWeights;
+  ln2: LayerNormWeights;
+  ff1: LinearWeights;
+  ff2: LinearWeights;
+}
+
+/** A decoder layer's transposed convolution and, but for the last, its BatchNorm. */
+interface DecoderLayerWeights {
+  layer: DecoderLayer;
+  w: ParamSpec;
+  b: ParamSpec;
+  bn: { name: string; g: ParamSpec; b: ParamSpec; mean: ParamSpec; variance: ParamSpec } | null;
+}
+
+/** Every weight of VT-ADL, by block. */
+export interface VtadlWeights {
+  patch: LinearWeights;
+  cls: ParamSpec;
+  pos: ParamSpec;
+  layers: EncoderLayerWeights[];
+  projection: ParamSpec;
+  decoder: DecoderLayerWeights[];
+  /** Mixture heads (no bias): π logits D → K, μ and σ D → D·K (mdn1.py). */
+  mdn: { pi: ParamSpec; mu: ParamSpec; sigma: ParamSpec };
+}
+
+/** ViT Linear layers: kaiming-normal weights, std √(2/fan_in). */
+const kaiming = (fanIn: number): Init => ({ kind: "normal", std: Math.sqrt(2 / fanIn) });
+
+function layerNormWeights(s: ParamScope, d: number): LayerNormWeights {
+  return { g: s.param("g", [d], ONES), b: s.param("b", [d], ZEROS) };
+}
+
+function encoderLayerWeights(s: ParamScope, d: number, mlpDim: number): EncoderLayerWeights {
+  return {
+    ln1: layerNormWeights(s.scope("ln1"), d),
+    qkv: s.param("qkv.w", [d, 3 * d], kaiming(d)),
+    out: { w: s.param("out.w", [d, d], kaiming(d)), b: s.param("out.b", [d], ZEROS) },
+    ln2: layerNormWeights(s.scope("ln2"), d),
+    ff1: { w: s.param("ff1.w", [d, mlpDim], kaiming(d)), b: s.param("ff1.b", [mlpDim], ZEROS) },
+    ff2: { w: s.param("ff2.w", [mlpDim, d], kaiming(mlpDim)), b: s.param("ff2.b", [d], ZEROS) },
+  };
+}
+
+/** ConvT weights U(±1/√(cout·k²)) (PyTorch's default, not re-initialised by the code); BN γ 1, β 0. */
+function decoderLayerWeights(s: ParamScope, layer: DecoderLayer): DecoderLayerWeights {
+  const bound = 1 / Math.sqrt(layer.cout * layer.kernel * layer.kernel);
+  const init: Init = { kind: "uniform", bound };
+  const w = s.param("w", [layer.kernel, layer.kernel, layer.cout, layer.cin], init);
+  const b = s.param("b", [layer.cout], init);
+  if (layer.activation !== "bnRelu") return { layer, w, b, bn: null };
+  const bn = s.scope("bn");
+  return {
+    layer,
+    w,
+    b,
+    bn: {
+      name: bn.name,
+      g: bn.param("g", [layer.cout], ONES),
+      b: bn.param("b", [layer.cout], ZEROS),
+      mean: bn.state("mean", [layer.cout], 0),
+      variance: bn.state("var", [layer.cout], 1),
+    },
+  };
+}
+
 /**
- * Every parameter of VT-ADL with its shape and initialisation (doc §1-§4):
- * ViT Linear layers kaiming-normal (std √(2/fan_in)), bias 0; class token and positions N(0, 1);
- * LayerNorm γ = 1, β = 0; projection N(0, 0.01²); decoder ConvT U(±1/√(cout·k²)) (PyTorch default,
- * not re-initialised by the code); MDN heads U(±1/√D).
+ * Declares every weight of VT-ADL, block by block, with its shape and initialisation (doc §1-§4):
+ * class token and positions N(0, 1); projection N(0, 0.01²); MDN heads U(±1/√D).
  */
-export function vtadlParamSpecs(config: VtadlConfig): ParamSpec[] {
+export function declareVtadlWeights(config: VtadlConfig, root: ParamScope = new ParamScope()): VtadlWeights {
   const { dim: d, depth, mlpDim, patchSize: p, imageSize, numGaussians: k } = config;
-  const grid = imageSize / p;
-  const n = grid * grid;
+  const n = (imageSize / p) ** 2;
   const patchDim = p * p * 3;
-  const kaiming = (fanIn: number) => ({ kind: "normal", std: Math.sqrt(2 / fanIn) }) as const;
-  const zero = { kind: "constant", value: 0 } as const;
-  const one = { kind: "constant", value: 1 } as const;
-  const specs: ParamSpec[] = [
-    param("encoder.patch.w", [patchDim, d], kaiming(patchDim), "encoder"),
-    param("encoder.patch.b", [d], zero, "encoder"),
-    param("encoder.cls", [1, 1, d], { kind: "normal", std: 1 }, "encoder"),
-    param("encoder.pos", [1, n + 1, d], { kind: "normal", std: 1 }, "encoder"),
-  ];
-  for (let l = 0; l < depth; l++) {
-    const at = `encoder.layer${l}`;
-    specs.push(
-      param(`${at}.ln1.g`, [d], one, "encoder"),
-      param(`${at}.ln1.b`, [d], zero, "encoder"),
-      param(`${at}.qkv.w`, [d, 3 * d], kaiming(d), "encoder"), // to_qkv has no bias
-      param(`${at}.out.w`, [d, d], kaiming(d), "encoder"),
-      param(`${at}.out.b`, [d], zero, "encoder"),
-      param(`${at}.ln2.g`, [d], one, "encoder"),
-      param(`${at}.ln2.b`, [d], zero, "encoder"),
-      param(`${at}.ff1.w`, [d, mlpDim], kaiming(d), "encoder"),
-      param(`${at}.ff1.b`, [mlpDim], zero, "encoder"),
-      param(`${at}.ff2.w`, [mlpDim, d], kaiming(mlpDim), "encoder"),
-      param(`${at}.ff2.b`, [d], zero, "encoder"),
-    );
-  }
-  specs.push(
-    param("projection.w", [n * d, config.projectionDim], { kind: "normal", std: 0.01 }, "projection"),
+  const encoder = root.scope("encoder", "encoder");
+  const patch = {
+    w: encoder.param("patch.w", [patchDim, d], kaiming(patchDim)),
+    b: encoder.param("patch.b", [d], ZEROS),
+  };
+  const cls = encoder.param("cls", [1, 1, d], { kind: "normal", std: 1 });
+  const pos = encoder.param("pos", [1, n + 1, d], { kind: "normal", std: 1 });
+  const layers = Array.from(
+    { length: depth },
+    (_, l) => encoderLayerWeights(encoder.scope(`layer${l}`), d, mlpDim),
   );
-  decoderLayers(config).forEach((layer, i) => {
-    const bound = 1 / Math.sqrt(layer.cout * layer.kernel * layer.kernel);
-    const at = `decoder.layer${i}`;
-    specs.push(
-      param(
-        `${at}.w`,
-        [layer.kernel, layer.kernel, layer.cout, layer.cin],
-        { kind: "uniform", bound },
-        "decoder",
-      ),
-      param(`${at}.b`, [layer.cout], { kind: "uniform", bound }, "decoder"),
-    );
-    if (layer.activation === "bnRelu") {
-      specs.push(
-        param(`${at}.bn.g`, [layer.cout], one, "decoder"),
-        param(`${at}.bn.b`, [layer.cout], zero, "decoder"),
-        stateTensor(`${at}.bn.mean`, [layer.cout], 0, "decoder"),
-        stateTensor(`${at}.bn.var`, [layer.cout], 1, "decoder"),
-      );
-    }
+  const projection = root.scope("projection", "projection").param("w", [n * d, config.projectionDim], {
+    kind: "normal",
+    std: 0.01,
   });
-  const mdnInit = { kind: "uniform", bound: 1 / Math.sqrt(d) } as const;
-  specs.push(
-    param("mdn.pi.w", [d, k], mdnInit, "mdn"),
-    param("mdn.mu.w", [d, d * k], mdnInit, "mdn"),
-    param("mdn.sigma.w", [d, d * k], mdnInit, "mdn"),
+  const decoderScope = root.scope("decoder", "decoder");
+  const decoder = decoderLayers(config).map((layer, i) =>
+    decoderLayerWeights(decoderScope.scope(`layer${i}`), layer)
   );
-  return specs;
+  const mdnScope = root.scope("mdn", "mdn");
+  const mdnInit: Init = { kind: "uniform", bound: 1 / Math.sqrt(d) };
+  const mdn = {
+    pi: mdnScope.param("pi.w", [d, k], mdnInit),
+    mu: mdnScope.param("mu.w", [d, d * k], mdnInit),
+    sigma: mdnScope.param("sigma.w", [d, d * k], mdnInit),
+  };
+  return { patch, cls, pos, layers, projection, decoder, mdn };
+}
+
+/** Every parameter of VT-ADL in declaration order (nothing is allocated). */
+export function vtadlParamSpecs(config: VtadlConfig): ParamSpec[] {
+  const root = new ParamScope();
+  declareVtadlWeights(config, root);
+  return root.specs;
 }
 
 /**
@@ -157,14 +216,15 @@ export class VtAdl implements Network {
   readonly config: VtadlConfig;
   readonly params: ParamStore;
   readonly gridSize: number;
-  readonly #decoder: DecoderLayer[];
+  readonly #w: VtadlWeights;
 
   /** Builds the network with weights drawn from `initStream`. */
   constructor(config: VtadlConfig, initStream: RandomStream) {
     this.config = config;
     this.gridSize = config.imageSize / config.patchSize;
-    this.#decoder = decoderLayers(config);
-    this.params = new ParamStore(vtadlParamSpecs(config), initStream);
+    const root = new ParamScope();
+    this.#w = declareVtadlWeights(config, root);
+    this.params = new ParamStore(root.specs, initStream);
   }
 
   /** [B, N, D]: the noise added to the encoder output in training, or null when noiseStd is 0. */
@@ -172,13 +232,24 @@ export class VtAdl implements Network {
     return this.config.noiseStd > 0 ? [batch, this.gridSize ** 2, this.config.dim] : null;
   }
 
+  #v(spec: ParamSpec): tf.Variable {
+    return this.params.value(spec);
+  }
+
+  #linear(x: tf.Tensor, w: LinearWeights): tf.Tensor {
+    return dense(x, this.#v(w.w), w.b && this.#v(w.b));
+  }
+
+  #layerNorm(x: tf.Tensor, w: LayerNormWeights): tf.Tensor {
+    return layerNorm(x, this.#v(w.g), this.#v(w.b));
+  }
+
   /** Multi-head self-attention (student_transformer.py:41-72). */
-  #attention(x: tf.Tensor, layer: number): tf.Tensor {
+  #attention(x: tf.Tensor, w: EncoderLayerWeights): tf.Tensor {
     const { dim, heads } = this.config;
     const [b, t] = x.shape;
     const headDim = dim / heads;
-    const at = `encoder.layer${layer}`;
-    const qkv = dense(x, this.params.get(`${at}.qkv.w`));
+    const qkv = dense(x, this.#v(w.qkv));
     const [q, k, v] = tf.split(qkv, 3, -1).map((part) =>
       tf.transpose(tf.reshape(part, [b, t, heads, headDim]), [0, 2, 1, 3]) as tf.Tensor4D
     );
@@ -186,34 +257,18 @@ export class VtAdl implements Network {
     const scale = this.config.attentionScale === "dim" ? 1 / Math.sqrt(dim) : 1 / Math.sqrt(headDim);
     const attn = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale));
     const out = tf.reshape(tf.transpose(tf.matMul(attn, v), [0, 2, 1, 3]), [b, t, dim]);
-    return dense(out, this.params.get(`${at}.out.w`), this.params.get(`${at}.out.b`));
+    return this.#linear(out, w.out);
   }
 
   /** ViT encoder: [B, H, W, 3] → [B, N, D] (class token dropped, no final LayerNorm). */
   encode(x: tf.Tensor4D): tf.Tensor3D {
-    const p = this.params;
     const b = x.shape[0];
-    const tokens = dense(
-      patchify(x, this.config.patchSize),
-      p.get("encoder.patch.w"),
-      p.get("encoder.patch.b"),
-    );
-    const cls = tf.tile(p.get("encoder.cls"), [b, 1, 1]);
-    let h: tf.Tensor = tf.add(tf.concat([cls, tokens], 1), p.get("encoder.pos"));
-    for (let l = 0; l < this.config.depth; l++) {
-      const at = `encoder.layer${l}`;
-      h = tf.add(h, this.#attention(layerNorm(h, p.get(`${at}.ln1.g`), p.get(`${at}.ln1.b`)), l));
-      const ff = dense(
-        geluErf(
-          dense(
-            layerNorm(h, p.get(`${at}.ln2.g`), p.get(`${at}.ln2.b`)),
-            p.get(`${at}.ff1.w`),
-            p.get(`${at}.ff1.b`),
-          ),
-        ),
-        p.get(`${at}.ff2.w`),
-        p.get(`${at}.ff2.b`),
-      );
+    const tokens = this.#linear(patchify(x, this.config.patchSize), this.#w.patch);
+    const cls = tf.tile(this.#v(this.#w.cls), [b, 1, 1]);
+    let h: tf.Tensor = tf.add(tf.concat([cls, tokens], 1), this.#v(this.#w.pos));
+    for (const layer of this.#w.layers) {
+      h = tf.add(h, this.#attention(this.#layerNorm(h, layer.ln1), layer));
+      const ff = this.#linear(geluErf(this.#linear(this.#layerNorm(h, layer.ln2), layer.ff1)), layer.ff2);
       h = tf.add(h, ff);
     }
     const n = this.gridSize ** 2;
@@ -223,7 +278,7 @@ export class VtAdl implements Network {
   /** Capsule layer in closed form (doc §2): flatten → Linear N·D → projectionDim (no bias) → squash. */
   project(encoded: tf.Tensor3D): tf.Tensor2D {
     const [b, n, d] = encoded.shape;
-    const s = tf.matMul(tf.reshape(encoded, [b, n * d]), this.params.get("projection.w") as tf.Tensor2D);
+    const s = tf.matMul(tf.reshape(encoded, [b, n * d]), this.#v(this.#w.projection) as tf.Tensor2D);
     return squash(s, this.config.squashEpsilon) as tf.Tensor2D;
   }
 
@@ -233,22 +288,31 @@ export class VtAdl implements Network {
     const s = seedSize(this.config);
     const c = this.config.projectionDim / (s * s);
     let h = tf.transpose(tf.reshape(vector, [b, c, s, s]), [0, 2, 3, 1]) as tf.Tensor4D;
-    this.#decoder.forEach((layer, i) => {
-      const at = `decoder.layer${i}`;
-      h = convTranspose(h, layer, this.params.get(`${at}.w`), this.params.get(`${at}.b`));
-      if (layer.activation === "tanh") {
+    for (const { layer, w, b: bias, bn } of this.#w.decoder) {
+      h = convTranspose(h, layer, this.#v(w), this.#v(bias));
+      if (bn === null) {
         h = tf.tanh(h);
-        return;
+        continue;
       }
-      const bn = {
-        gamma: this.params.get(`${at}.bn.g`),
-        beta: this.params.get(`${at}.bn.b`),
-        runningMean: this.params.get(`${at}.bn.mean`),
-        runningVar: this.params.get(`${at}.bn.var`),
+      const params = {
+        gamma: this.#v(bn.g),
+        beta: this.#v(bn.b),
+        runningMean: this.#v(bn.mean),
+        runningVar: this.#v(bn.variance),
       };
-      h = tf.relu(batchNorm(h, bn, training, `${at}.bn`, stats));
-    });
+      h = tf.relu(batchNorm(h, params, training, bn.name, stats));
+    }
     return h;
+  }
+
+  /** Folds a training step's batch statistics into the BatchNorm running statistics. */
+  updateBatchNormStatistics(stats: BatchNormStats[]): void {
+    for (const s of stats) {
+      const bn = this.#w.decoder.find((l) => l.bn?.name === s.name)?.bn;
+      if (!bn) throw new Error(`no BatchNorm named ${s.name}`);
+      updateRunningStat(this.#v(bn.mean), s.mean);
+      updateRunningStat(this.#v(bn.variance), s.unbiasedVariance);
+    }
   }
 
   /**
@@ -261,9 +325,10 @@ export class VtAdl implements Network {
     const k = c.numGaussians;
     const target = tf.reshape(encoded, [b * n, d, 1]);
     const input = c.mdnInputClamp ? tf.maximum(encoded, MDN_CLAMP) : encoded;
-    const logits = tf.reshape(dense(input, this.params.get("mdn.pi.w")), [b * n, k]);
-    const mu = tf.reshape(dense(input, this.params.get("mdn.mu.w")), [b * n, d, k]); // unit o → (⌊o/K⌋, o mod K)
-    const z = tf.softplus(tf.reshape(dense(input, this.params.get("mdn.sigma.w")), [b * n, d, k]));
+    const { mdn } = this.#w;
+    const logits = tf.reshape(dense(input, this.#v(mdn.pi)), [b * n, k]);
+    const mu = tf.reshape(dense(input, this.#v(mdn.mu)), [b * n, d, k]); // unit o → (⌊o/K⌋, o mod K)
+    const z = tf.softplus(tf.reshape(dense(input, this.#v(mdn.sigma)), [b * n, d, k]));
     const sq = tf.square(tf.sub(target, mu));
     let perDim: tf.Tensor;
     if (c.varianceParam === "expSoftplusLogVar") {
@@ -313,7 +378,8 @@ export class VtAdl implements Network {
 
   /** MDN parameters accumulate their gradients when `mdnGradAccumulate` (train.py:65,93-94). */
   accumulatesGradient(name: string): boolean {
-    return this.config.mdnGradAccumulate && name.startsWith("mdn.");
+    const { pi, mu, sigma } = this.#w.mdn;
+    return this.config.mdnGradAccumulate && [pi, mu, sigma].some((spec) => spec.name === name);
   }
 
   /** Disposes every variable. */

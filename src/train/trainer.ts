@@ -19,7 +19,6 @@ import "./gradients.ts";
 import { join } from "node:path";
 import { configHash, type ModelConfig } from "../models/configs.ts";
 import { buildNetwork, type Network } from "../models/network.ts";
-import { updateRunningStat } from "../models/layers.ts";
 import type { ModelName } from "../core/models.ts";
 import type { ImageSample } from "../datasets/types.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
@@ -428,10 +427,7 @@ export async function trainStep(
   const values = await (packed as unknown as tf.Tensor).data();
   const finite = Array.from(values).every(Number.isFinite);
   if (finite) {
-    for (const s of bnStats) {
-      updateRunningStat(net.params.get(`${s.name}.mean`), s.mean);
-      updateRunningStat(net.params.get(`${s.name}.var`), s.unbiasedVariance);
-    }
+    net.updateBatchNormStatistics(bnStats);
     adam.apply(adam.params.map((p) => grads[p.variable.name]));
   }
   tf.dispose([x, value, packed as unknown as tf.Tensor, ...Object.values(grads)]);
