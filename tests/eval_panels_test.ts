@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
-import { composePanel, jet, writeHeatmapPanels } from "../src/eval/panels.ts";
+import {
+  composePanel,
+  formatValue,
+  jet,
+  mapRange,
+  panelTitle,
+  writeHeatmapPanels,
+} from "../src/eval/panels.ts";
 import { makeSample, SIZE } from "./fakes/pipeline_fakes.ts";
 
 Deno.test("jet runs from dark blue through green to dark red", () => {
@@ -49,7 +56,51 @@ Deno.test("panels are PNGs of the best- and worst-scored anomalous images, named
   }));
   const files = await writeHeatmapPanels(dir, test, scores, maps, 1);
   assert.deepEqual(files, ["panels/best-1_bad_011.png", "panels/worst-1_bad_012.png"]);
-  const meta = await sharp(await Deno.readFile(join(dir, files[0]))).metadata();
-  assert.equal(meta.format, "png");
-  assert.equal(meta.width, 3 * SIZE * Math.floor(256 / SIZE));
+  const zoom = Math.floor(256 / SIZE);
+  const { data, info } = await sharp(await Deno.readFile(join(dir, files[0]))).raw()
+    .toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, 3 * SIZE * zoom);
+  assert.equal(info.height, 22 + SIZE * zoom + 34, "title line + tiles + colour bar band");
+  // The colour bar under the overlay runs from jet(0) (dark blue) to jet(1) (dark red).
+  const y = 22 + SIZE * zoom + 4 + 6, tile = SIZE * zoom;
+  const c = info.channels;
+  const at = (x: number) => Array.from(data.subarray((y * info.width + x) * c, (y * info.width + x) * c + 3));
+  assert.deepEqual(at(2 * tile + 4), jet(0));
+  assert.deepEqual(at(3 * tile - 5), jet(1));
+  // The title line holds text (dark pixels); the band under the input tile is white but for its label.
+  let dark = 0;
+  for (let i = 0; i < 22 * info.width; i++) if (data[i * c] < 100) dark++;
+  assert.ok(dark > 50, `title drawn (${dark} dark pixels)`);
+});
+
+Deno.test("panel titles name the image, its score and its rank; the range is the category's", () => {
+  assert.equal(
+    panelTitle({ kind: "best", path: "disc/test/scratch/003.png", score: 12.3456, rank: 1, of: 8 }),
+    "disc/test/scratch/003.png — score 12.35, rank 1 of 8 anomalous (best)",
+  );
+  assert.equal(formatValue(0.000123456), "1.235e-4");
+  const maps = [Float32Array.of(1, 5), Float32Array.of(-2, 3)].map((data) => ({ width: 2, height: 1, data }));
+  assert.deepEqual(mapRange(maps), { lo: -2, hi: 5 });
+});
+
+Deno.test("small images are enlarged smoothly (bilinear), masks stay exact (nearest)", () => {
+  const sample = makeSample(10, 1, "alpha");
+  const map = {
+    width: SIZE,
+    height: SIZE,
+    data: Float32Array.from({ length: SIZE * SIZE }, (_, i) => i % SIZE),
+  };
+  const zoom = 8;
+  const { width, rgb } = composePanel(sample, map, 0, SIZE - 1, zoom);
+  const row = 100; // inside the image
+  const overlay = (x: number) => rgb[(row * width + 2 * SIZE * zoom + x) * 3 + 2];
+  // Along a row the map rises by 1 per source pixel: bilinear output changes within one zoom block.
+  const block = Array.from({ length: zoom }, (_, k) => overlay(8 * zoom + k));
+  assert.ok(new Set(block).size > 1, `smooth: ${block}`);
+  // The mask tile holds only 0 and 255.
+  const maskTile = new Set<number>();
+  for (let y = 0; y < SIZE * zoom; y++) {
+    for (let x = 0; x < SIZE * zoom; x++) maskTile.add(rgb[(y * width + SIZE * zoom + x) * 3]);
+  }
+  assert.deepEqual([...maskTile].sort((a, b) => a - b), [0, 255]);
 });
