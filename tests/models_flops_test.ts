@@ -5,7 +5,7 @@ import { flopCounts } from "../src/models/flops.ts";
 const near = (actual: number, expected: number, tol: number) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
 
-Deno.test("code forward FLOPs match the original's counts (doc §11)", () => {
+Deno.test("code forward FLOPs match the original's counts (docs/original-code.md §11)", () => {
   const f = flopCounts(resolveConfig("vtadl", "code"));
   near(f.encoder / 1e9, 2.493, 0.001);
   near(f.projection / 1e9, 0.034, 0.001);

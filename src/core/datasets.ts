@@ -102,7 +102,7 @@ export interface DatasetSpec {
   preprocess(config: PreprocessConfig): Preprocessing;
 }
 
-/** Resize then centre crop as the code does for MVTec (550 → 512 for `code`; mvtech.py, doc §9). */
+/** Resize then centre crop as the code does for MVTec (550 → 512 for `code`; mvtech.py, docs/original-code.md §9). */
 function resizeThenCrop(config: PreprocessConfig): Preprocessing {
   return { resize: config.resizeTo, crop: config.imageSize, maskResize: config.maskResize };
 }
@@ -225,7 +225,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
       kind: "folders",
       normalFolder: "ok",
       imageExtensions: [".bmp", ".png"],
-      // Product 03 has .bmp masks, 01 and 02 .png (datasets.md §2): try both by stem.
+      // Product 03 has .bmp masks, 01 and 02 .png (docs/datasets.md §2): try both by stem.
       maskNames: (stem) => [`${stem}.png`, `${stem}.bmp`],
     },
     categories: ["01", "02", "03"],

@@ -28,7 +28,7 @@ export const ModelNameSchema = z.enum(MODEL_NAMES);
 export type ModelName = z.infer<typeof ModelNameSchema>;
 
 /**
- * Image scores (larger = more anomalous), `vtadl-original-code.md` §7:
+ * Image scores (larger = more anomalous), `docs/original-code.md` §7:
  * - `code`: MSE + SSIM + max patch NLL, the sign test.py:143 uses;
  * - `paper`: MSE + (1 − SSIM) + max patch NLL;
  * - `nll`: max patch NLL;

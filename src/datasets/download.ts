@@ -1,7 +1,7 @@
 /**
  * Verified, resumable downloads of one lock file entry.
  *
- * What anomalib and torchvision do not (datasets.md §6): stream into `NAME.part` while hashing, resume
+ * What anomalib and torchvision do not (docs/datasets.md §6): stream into `NAME.part` while hashing, resume
  * with HTTP Range (or restart cleanly when the server ignores it), reject HTML error pages by their magic
  * bytes before hashing, retry network errors with backoff, move to the next mirror on an HTTP error, a
  * size or hash mismatch, and rename to the final name only after the hash matched. Present files are
@@ -67,7 +67,7 @@ export class DownloadError extends Error {
   }
 }
 
-/** Leading bytes of each archive type (datasets.md §6). */
+/** Leading bytes of each archive type (docs/datasets.md §6). */
 export const MAGIC_BYTES: Record<LockFile["archive"], Uint8Array> = {
   "tar.xz": new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
   zip: new Uint8Array([0x50, 0x4b, 0x03, 0x04]),

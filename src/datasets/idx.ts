@@ -1,6 +1,6 @@
 /**
  * IDX files (MNIST, Fashion-MNIST): a big-endian header — magic `0x0000 08 0D` where `0x08` = uint8 and
- * `D` = number of dimensions, then D uint32 sizes — followed by the uint8 data (datasets.md §3).
+ * `D` = number of dimensions, then D uint32 sizes — followed by the uint8 data (docs/datasets.md §3).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Checks an extracted tree against the lock's expected layout (per-category counts, IDX headers) and
- * returns every difference, so an incomplete mirror (datasets.md §1: metal_nut with 77 instead of 93
+ * returns every difference, so an incomplete mirror (docs/datasets.md §1: metal_nut with 77 instead of 93
  * defective images) is caught after extraction and not mid-training.
  *
  * @module

@@ -3,7 +3,7 @@
  * cached. MVTec AD and `synthetic` share the MVTec layout; BTAD uses `ok`/`ko` and BMP or PNG files;
  * MNIST and Fashion-MNIST are one-class splits of the IDX files.
  *
- * Unlike the original code (two unsorted `os.listdir` calls, vtadl-original-code.md §9), every listing
+ * Unlike the original code (two unsorted `os.listdir` calls, docs/original-code.md §9), every listing
  * is sorted and each test image is paired with its mask by stem.
  *
  * @module
@@ -17,7 +17,7 @@ import { preprocessImage, preprocessMask } from "./preprocess.ts";
 import type { CategorySplit, ImageSample } from "./types.ts";
 import { datasetSpec, type FolderStorage, type IdxStorage, type MaskResize } from "../core/datasets.ts";
 
-/** How images are prepared (vtadl-original-code.md §9: resize 550, crop 512). */
+/** How images are prepared (docs/original-code.md §9: resize 550, crop 512). */
 export interface PreprocessOptions {
   /** Resize to `resize`×`resize` (antialiased bilinear). */
   resize: number;

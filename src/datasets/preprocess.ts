@@ -1,5 +1,5 @@
 /**
- * Preprocessing as the original code does (vtadl-original-code.md §9): PIL bilinear `Resize((550, 550))`
+ * Preprocessing as the original code does (docs/original-code.md §9): PIL bilinear `Resize((550, 550))`
  * (antialiased when downsampling) → `CenterCrop(512)` → uint8 HWC; grey images replicated to 3 channels;
  * masks through the same resize and crop, then `> 0`. All sizes are options. The resize uses sharp's
  * `linear` kernel, which like PIL's bilinear widens its support when shrinking (antialiasing); tfjs

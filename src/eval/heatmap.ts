@@ -1,6 +1,6 @@
 /**
  * Pixel anomaly maps from VT-ADL's per-patch scores, as the original `test.py` builds them
- * (`vtadl-original-code.md` §7): the patch-NLL grid in raster order, bilinear upsampling with
+ * (`docs/original-code.md` §7): the patch-NLL grid in raster order, bilinear upsampling with
  * `align_corners=True` (`nn.UpsamplingBilinear2d`) to the evaluation size, then
  * `scipy.ndimage.gaussian_filter(σ=4)` with mode `reflect` and `truncate=4` (utility_fun.py:24-43).
  *

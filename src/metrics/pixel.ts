@@ -1,7 +1,7 @@
 /**
  * Pixel-level ROC-AUC pooled over every pixel of every image (normal and anomalous images alike), the
  * quantity VT-ADL's `test.py` computes with `roc_auc_score(masks.flatten(), scores.flatten())` and prints
- * as "PRO" (shared notes, metrics.md §3 and §5). Float32 maps are ordered by bit pattern in buckets (see
+ * as "PRO" (docs/metrics.md §3 and §5). Float32 maps are ordered by bit pattern in buckets (see
  * `score_keys.ts`), so 10⁸ pixels need no argsort.
  *
  * @module

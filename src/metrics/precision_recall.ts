@@ -1,5 +1,5 @@
 /**
- * Image-level precision–recall metrics as sklearn computes them (shared notes, metrics.md §4.2–4.3):
+ * Image-level precision–recall metrics as sklearn computes them (docs/metrics.md §4.2–4.3):
  * - {@linkcode averagePrecision} = `average_precision_score`: the step sum Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct
  *   thresholds (not interpolated);
  * - {@linkcode prAucTrapezoid} = `auc(recall, precision)` on `precision_recall_curve`, which includes the

@@ -1,7 +1,7 @@
 /**
  * Image-level ROC curve and ROC-AUC, as sklearn's `roc_curve` / `roc_auc_score` define them: thresholds
  * are the distinct scores (exact ties, no tolerance), a sample is positive when its score ≥ threshold,
- * and the AUC is the Mann–Whitney statistic with ties counted ½ (shared notes, metrics.md §4.1).
+ * and the AUC is the Mann–Whitney statistic with ties counted ½ (docs/metrics.md §4.1).
  *
  * @module
  */

@@ -63,7 +63,7 @@ function mulberry32(seed: number): () => number {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Brute-force references, written from the definitions (shared notes, metrics.md §1.1 and §4).
+// Brute-force references, written from the definitions (docs/metrics.md §1.1 and §4).
 
 /** Pairwise Mann–Whitney: (#pairs pos > neg + ½ #ties) / (n₊ n₋). */
 export function bruteAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {

@@ -2,7 +2,7 @@
  * Named model/training configurations as plain data, `--set key=value` overrides with type checking, and
  * the config hash every run and checkpoint records.
  *
- * VT-ADL configs (`code` and `paper` are the 512² networks of `docs/vtadl-original-code.md`; the others are
+ * VT-ADL configs (`code` and `paper` are the 512² networks of `docs/original-code.md`; the others are
  * the harness's own smaller choices, documented in README "Training"):
  *
  * | name  | image | patch | grid | dim | depth | heads | MLP  | K   | decoder                         | epochs |
@@ -62,7 +62,7 @@ const baseSchema = z.object({
   btadResize: z.enum(BTAD_RESIZES),
 });
 
-/** VT-ADL fields (see vtadl.ts and docs/vtadl-original-code.md §1-§5). */
+/** VT-ADL fields (see vtadl.ts and docs/original-code.md §1-§5). */
 const vtadlSchema = baseSchema.extend({
   model: z.literal("vtadl"),
   dim: positiveInt,
@@ -136,7 +136,7 @@ const TRAINING_CODE = {
   btadResize: "resize550crop512",
 } as const;
 
-/** The `code` variant: docs/vtadl-original-code.md, every flag at the original's behaviour. */
+/** The `code` variant: docs/original-code.md, every flag at the original's behaviour. */
 const VTADL_CODE: VtadlConfig = {
   model: "vtadl",
   name: "code",
@@ -172,7 +172,7 @@ const VTADL_CODE: VtadlConfig = {
   squashEpsilon: 0,
 };
 
-/** The paper's flag values (docs/vtadl-original-code.md, "Flags" table), shared by smaller configs. */
+/** The paper's flag values (docs/original-code.md §10), shared by smaller configs. */
 const PAPER_FLAGS = {
   numGaussians: 150,
   mixtureNll: "logSumExp",
@@ -233,7 +233,7 @@ const VTADL_CONFIGS: Record<string, VtadlConfig> = {
     decoderChannels: [16, 16, 8, 8],
     numGaussians: 10,
   },
-  // MNIST: no public code (doc §8). Native 28×28 (grey replicated to 3 channels), patch 4 → 7×7 = 49
+  // MNIST: no public code (docs/original-code.md §8). Native 28×28 (grey replicated to 3 channels), patch 4 → 7×7 = 49
   // patches (the ViT needs > 16), reconstruction-only image score as the paper describes for MNIST.
   mnist: {
     ...VTADL_CODE,

@@ -1,7 +1,7 @@
 /**
- * Analytic FLOP counts (FLOPs = 2·MAC) of one image's forward pass, counted as docs/vtadl-original-code.md
+ * Analytic FLOP counts (FLOPs = 2·MAC) of one image's forward pass, counted as docs/original-code.md
  * §11 does (matmuls and convolutions only; elementwise work is ignored). A training step is estimated as
- * 3× the forward pass including SSIM (the doc's ≈ 37 GFLOPs for `code`), used for achieved GFLOP/s.
+ * 3× the forward pass including SSIM (≈ 37 GFLOPs for `code`, docs/original-code.md §11), used for achieved GFLOP/s.
  *
  * @module
  */

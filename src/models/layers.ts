@@ -48,7 +48,7 @@ export function convTransposeOutSize(spec: ConvTransposeSpec, inSize: number): n
 
 /**
  * PyTorch ConvTranspose2d on NHWC input: tfjs 'valid' gives (in − 1)·s + k; PyTorch's padding p then
- * removes p pixels per side (docs/vtadl-original-code.md §3). Filter [k, k, cout, cin], bias [cout].
+ * removes p pixels per side (docs/original-code.md §3). Filter [k, k, cout, cin], bias [cout].
  */
 export function convTranspose(
   x: tf.Tensor4D,

@@ -1,5 +1,5 @@
 /**
- * SSIM as the original's `pytorch_ssim` module computes it (docs/vtadl-original-code.md §5): an 11×11
+ * SSIM as the original's `pytorch_ssim` module computes it (docs/original-code.md §5): an 11×11
  * normalised Gaussian window with σ = 1.5 applied depthwise per channel with zero padding 'same', C1 =
  * 0.01², C2 = 0.03² (data range 1), and the plain mean of the map. `tf.image` has no equivalent (TF's
  * ssim uses 'valid' filtering).

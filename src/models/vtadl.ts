@@ -1,6 +1,6 @@
 /**
  * VT-ADL (Mishra et al. 2021), written to read beside the paper (Sec. III-IV) and the public code
- * (docs/vtadl-original-code.md, cited as file:line of pankajmishra000/VT-ADL).
+ * (docs/original-code.md, cited as file:line of pankajmishra000/VT-ADL).
  *
  *   image [B, H, W, 3] ∈ [0, 1]
  *     → patches [B, N, P·P·3] (p1, p2, c order)            student_transformer.py:95,114
@@ -40,7 +40,7 @@ interface DecoderLayer extends ConvTransposeSpec {
   activation: "bnRelu" | "tanh";
 }
 
-/** The original decoder2(8) of model_res18.py:18-43 (doc §3): 8×8×8 → 512×512×3. */
+/** The original decoder2(8) of model_res18.py:18-43 (docs/original-code.md §3): 8×8×8 → 512×512×3. */
 const CODE_DECODER: DecoderLayer[] = [
   { cin: 8, cout: 16, kernel: 3, stride: 2, crop: 1, activation: "bnRelu" }, // 8 → 15
   { cin: 16, cout: 32, kernel: 9, stride: 3, crop: 1, activation: "bnRelu" }, // 15 → 49
@@ -156,7 +156,7 @@ function decoderLayerWeights(s: ParamScope, layer: DecoderLayer): DecoderLayerWe
 }
 
 /**
- * Declares every weight of VT-ADL, block by block, with its shape and initialisation (doc §1-§4):
+ * Declares every weight of VT-ADL, block by block, with its shape and initialisation (docs/original-code.md §1-§4):
  * class token and positions N(0, 1); projection N(0, 0.01²); MDN heads U(±1/√D).
  */
 export function declareVtadlWeights(config: VtadlConfig, root: ParamScope = new ParamScope()): VtadlWeights {
@@ -275,7 +275,7 @@ export class VtAdl implements Network {
     return tf.slice(h, [0, 1, 0], [b, n, this.config.dim]) as tf.Tensor3D;
   }
 
-  /** Capsule layer in closed form (doc §2): flatten → Linear N·D → projectionDim (no bias) → squash. */
+  /** Capsule layer in closed form (docs/original-code.md §2): flatten → Linear N·D → projectionDim (no bias) → squash. */
   project(encoded: tf.Tensor3D): tf.Tensor2D {
     const [b, n, d] = encoded.shape;
     const s = tf.matMul(tf.reshape(encoded, [b, n * d]), this.#v(this.#w.projection) as tf.Tensor2D);

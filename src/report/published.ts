@@ -1,7 +1,8 @@
 /**
  * Published numbers as data: every "as published" cell of the report tables, with its source, the metric
- * variant it is believed to be, a verification tag and its caveats. Transcribed from
- * `shared/docs/published-results.md` (§1 Table II, §2 Table III, §3 Table IV, §7 Fashion-MNIST).
+ * definition it is believed to follow, a verification tag and its caveats, transcribed from the cited
+ * papers (what each table holds: `docs/published-results.md` §1 Table II, §2 Table III, §3 Table IV,
+ * §4 Fashion-MNIST).
  *
  * Only per-category values and the *printed* means are stored; the means a table shows are computed
  * from the per-category values ({@linkcode columnMean}), and a footnote says where the printed mean
@@ -11,7 +12,7 @@
  */
 import { type DatasetName, DATASETS } from "../core/datasets.ts";
 
-/** How far a number has been checked (published-results.md, "Tags"). */
+/** How far a number has been checked (docs/published-results.md, "Tags"). */
 export type VerificationTag = "verified" | "secondary" | "unverified";
 
 /** One published column (one method, one metric) of a paper table. */
@@ -77,7 +78,7 @@ function mnistColumn(
   };
 }
 
-/** VT-ADL Table II: MNIST, one class normal, image ROC-AUC (published-results.md §1). */
+/** VT-ADL Table II: MNIST, one class normal, image ROC-AUC (docs/published-results.md §1). */
 export const TABLE2_MNIST: PublishedTable = {
   id: "table2-mnist",
   title: "Table II: MNIST, one class normal (image ROC-AUC)",
@@ -160,7 +161,7 @@ function mvtecBaseline(
   };
 }
 
-/** VT-ADL Table III: MVTec AD per category (published-results.md §2). */
+/** VT-ADL Table III: MVTec AD per category (docs/published-results.md §2). */
 export const TABLE3_MVTEC: PublishedTable = {
   id: "table3-mvtec",
   title: "Table III: MVTec AD, per category (localisation)",
@@ -406,7 +407,7 @@ export const TABLE3_MVTEC: PublishedTable = {
 const BTAD_ROWS = DATASETS.btad.categories;
 const TABLE4_SOURCE = "VT-ADL paper, Table IV (= image/btad-results.png)";
 
-/** VT-ADL Table IV: BTAD (published-results.md §3). */
+/** VT-ADL Table IV: BTAD (docs/published-results.md §3). */
 export const TABLE4_BTAD: PublishedTable = {
   id: "table4-btad",
   title: "Table IV: BTAD, per product",
@@ -478,7 +479,7 @@ function fashionMean(id: string, label: string, percent: number, source: string)
   };
 }
 
-/** Fashion-MNIST one-class means (published-results.md §7): recalled, unverified, means only. */
+/** Fashion-MNIST one-class means (docs/published-results.md §4): recalled, unverified, means only. */
 export const FASHION_MNIST_PUBLISHED: PublishedTable = {
   id: "fashion-mnist",
   title: "Fashion-MNIST, one class normal (image ROC-AUC), Table II layout",

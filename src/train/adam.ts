@@ -27,7 +27,7 @@ export interface OptimisedParam {
   variable: tf.Variable;
   /**
    * true: the raw gradient is added to a running sum that is never reset and the step uses the sum
-   * (train.py never zeroes the MDN's gradients: doc §6, `mdnGradAccumulate`).
+   * (train.py never zeroes the MDN's gradients: docs/original-code.md §6, `mdnGradAccumulate`).
    */
   accumulate: boolean;
 }
