@@ -20,6 +20,24 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; stdou
   }
 }
 
+/** `train` of ae-mse on synthetic/disc on cpu, writing into `out` (data in `out/data`). */
+function trainOnSynthetic(out: string, ...extra: string[]): string[] {
+  const where = ["--out", out, "--data-dir", `${out}/data`];
+  return [
+    "train",
+    "--dataset",
+    "synthetic",
+    "--category",
+    "disc",
+    "--model",
+    "ae-mse",
+    "--backend",
+    "cpu",
+    ...where,
+    ...extra,
+  ];
+}
+
 Deno.test("model-summary prints the exact VT-ADL code counts as JSON", async () => {
   const { code, stdout } = await capture(() =>
     main(["model-summary", "--model", "vtadl", "--config", "code"])
@@ -44,31 +62,8 @@ Deno.test("model-summary rejects a bad --set with a usage error", async () => {
 
 Deno.test("train runs smoke on cpu, prints progress and writes train.json with the config hash", async () => {
   const out = await Deno.makeTempDir();
-  const args = [
-    "train",
-    "--dataset",
-    "synthetic",
-    "--category",
-    "disc",
-    "--model",
-    "ae-mse",
-    "--config",
-    "smoke",
-  ];
   const { code, stdout } = await capture(() =>
-    main([
-      ...args,
-      "--seed",
-      "4",
-      "--backend",
-      "cpu",
-      "--set",
-      "epochs=1",
-      "--out",
-      out,
-      "--data-dir",
-      `${out}/data`,
-    ])
+    main(trainOnSynthetic(out, "--config", "smoke", "--seed", "4", "--set", "epochs=1"))
   );
   assert.equal(code, 0);
   assert.match(stdout, /backend: cpu/);
@@ -95,17 +90,17 @@ Deno.test("train rejects unknown models, backends and datasets with usage errors
   );
 });
 
+/** `deno run` arguments for main.ts with the train task's permissions but the network. */
+function runMainWithoutNet(): string[] {
+  const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"];
+  return ["run", ...permissions, fileURLToPath(new URL("../main.ts", import.meta.url))];
+}
+
 /** Starts `main.ts train` on synthetic in a child process (as `deno task train` would). */
 function spawnTrain(out: string, extra: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      fileURLToPath(new URL("../main.ts", import.meta.url)),
+      ...runMainWithoutNet(),
       "train",
       "--dataset",
       "synthetic",
@@ -184,21 +179,7 @@ Deno.test("a second Ctrl-C quits at once, even while a long step keeps the threa
 
 Deno.test("rerunning train continues its checkpoint by default and refuses another training's", async () => {
   const out = await Deno.makeTempDir();
-  const base = [
-    "train",
-    "--dataset",
-    "synthetic",
-    "--category",
-    "disc",
-    "--model",
-    "ae-mse",
-    "--backend",
-    "cpu",
-    "--out",
-    out,
-    "--data-dir",
-    `${out}/data`,
-  ];
+  const base = trainOnSynthetic(out);
   assert.equal((await capture(() => main([...base, "--set", "epochs=1"]))).code, 0);
   const again = await capture(() => main([...base, "--set", "epochs=2"]));
   assert.equal(again.code, 1, "epochs=2 is another config: its checkpoint is refused, not overwritten");
@@ -287,13 +268,7 @@ Deno.test("without network permission a download fails at once, saying so, inste
   const dir = await Deno.makeTempDir();
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      fileURLToPath(new URL("../main.ts", import.meta.url)),
+      ...runMainWithoutNet(),
       "download",
       "mnist",
       "--mirror",

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { auPro, type FprMode } from "./pro.ts";
+import { auPro, FPR_MODES, type FprMode } from "./pro.ts";
 import { averagePrecision, prAucTrapezoid } from "./precision_recall.ts";
 import { rocAuc } from "./roc.ts";
 import { pixelAuroc } from "./pixel.ts";
@@ -566,7 +566,7 @@ export function runVerification(options: VerificationOptions = {}): Verification
       );
     }
     const limit = c % 5 === 4 ? r() : LIMITS[c % LIMITS.length];
-    for (const mode of ["float32", "float32_numpy1", "float64"] as const) {
+    for (const mode of FPR_MODES) {
       const engine = auPro(maps, masks, { integrationLimit: limit, fprMode: mode });
       const brute = bruteAuPro(maps, masks, limit, mode);
       record(
