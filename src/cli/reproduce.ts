@@ -12,10 +12,10 @@ import { IMAGE_SCORE_VARIANTS, type ImageScoreVariant } from "../eval/image_scor
 import { renderCellSummary, type ReproduceOptions, runReproduce } from "../eval/pipeline.ts";
 import { writeReport } from "../report/write_report.ts";
 import { parseSetFlags } from "../models/configs.ts";
+import { BACKEND_CHOICES } from "../train/backend.ts";
 
 const DATASETS: DatasetName[] = ["synthetic", "mvtec", "btad", "mnist", "fashion-mnist"];
 const MODELS: ModelName[] = ["vtadl", "ae-mse", "ae-ssim"];
-const BACKENDS = ["auto", "tensorflow", "webgpu", "cpu"] as const;
 
 /** The config each dataset uses when `--config` is not given. */
 export const DEFAULT_CONFIG: Record<DatasetName, string> = {
@@ -71,7 +71,8 @@ export function reproduceOptionsFromFlags(flags: FlagValues, positionals: string
     configOverrides: parseOverrides((flags.set as string[] | undefined) ?? []),
     seeds,
     categories,
-    backend: oneOf("backend", flags.backend as string, BACKENDS),
+    backend: oneOf("backend", flags.backend as string, BACKEND_CHOICES),
+    threads: numberFlag(flags, "threads", { integer: true, min: 1, max: 1024 }),
     dataDir,
     outDir: flags.out as string,
     cacheDir: join(dataDir, ".cache"),
@@ -171,9 +172,14 @@ export const command: Command = {
     },
     backend: {
       type: "string",
-      description: "auto, tensorflow, webgpu or cpu.",
+      description: `${BACKEND_CHOICES.join(", ")}.`,
       default: "auto",
       valueName: "B",
+    },
+    threads: {
+      type: "string",
+      description: "onnxruntime threads (default: VTADL_THREADS or all CPUs).",
+      valueName: "N",
     },
     "data-dir": { type: "string", description: "Datasets folder.", default: "data", valueName: "DIR" },
     out: {

@@ -14,13 +14,11 @@ import {
   parseSetFlags,
   resolveConfig,
 } from "../models/configs.ts";
-import { type BackendChoice, describeBackend, initBackend } from "../train/backend.ts";
+import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } from "../train/backend.ts";
 import { loadTrainingSplit } from "../train/data_source.ts";
 import { DATASET_NAMES, type DatasetName } from "../datasets/lock.ts";
 import { formatEpochLine, TrainingInterrupted, trainModel } from "../train/trainer.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
-
-const BACKENDS = ["auto", "tensorflow", "webgpu", "cpu"];
 
 /** The `train` subcommand. */
 export const command: Command = {
@@ -47,9 +45,14 @@ export const command: Command = {
     seed: { type: "string", description: "Seed of every random stream", default: "0", valueName: "N" },
     backend: {
       type: "string",
-      description: "auto, tensorflow, webgpu or cpu",
+      description: BACKEND_CHOICES.join(", "),
       default: "auto",
       valueName: "B",
+    },
+    threads: {
+      type: "string",
+      description: "onnxruntime threads [default: VTADL_THREADS or all CPUs]",
+      valueName: "N",
     },
     set: { type: "string", multiple: true, description: "Override a config field", valueName: "KEY=VALUE" },
     "data-dir": { type: "string", description: "Dataset folder", default: "data", valueName: "DIR" },
@@ -80,9 +83,10 @@ export const command: Command = {
       throw new UsageError(`--model: expected one of ${MODEL_KINDS.join(", ")}, got '${model}'`);
     }
     const backend = flags.backend as string;
-    if (!BACKENDS.includes(backend)) {
-      throw new UsageError(`--backend: expected one of ${BACKENDS.join(", ")}, got '${backend}'`);
+    if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+      throw new UsageError(`--backend: expected one of ${BACKEND_CHOICES.join(", ")}, got '${backend}'`);
     }
+    const threads = numberFlag(flags, "threads", { integer: true, min: 1, max: 1024 });
     const seed = numberFlag(flags, "seed", { integer: true, min: 0, max: 2 ** 53 - 1 })!;
     let config;
     try {
@@ -97,7 +101,7 @@ export const command: Command = {
     }
     const out = (flags.out as string | undefined) ??
       join("reports", "runs", "train", dataset, category, `${model}-${config.name}-seed${seed}`);
-    const info = await initBackend(backend as BackendChoice);
+    const info = await initBackend(backend as BackendChoice, { threads });
     console.log(`backend: ${describeBackend(info)}`);
     const split = await loadTrainingSplit({
       dataset,

@@ -11,12 +11,13 @@ import type { EnsuredDataset, EnsureOptions } from "../datasets/ensure.ts";
 import type { PreprocessOptions } from "../datasets/loaders.ts";
 import type { AuProResult, MaskMap, ScoreMap } from "../metrics/mod.ts";
 import type { ModelConfig } from "../models/configs.ts";
-import type { BackendInfo } from "../train/backend.ts";
+import type { BackendChoice, BackendInfo, BackendOptions } from "../train/backend.ts";
 import type { RawScores } from "../train/score.ts";
 import type { EpochReport, TrainedModel, TrainOptions, TrainResult } from "../train/trainer.ts";
 
 export type {
   AuProResult,
+  BackendChoice,
   BackendInfo,
   EnsuredDataset,
   EnsureOptions,
@@ -59,7 +60,7 @@ export interface PipelineDeps {
   ): Promise<CategorySplit>;
   resolveConfig(model: ModelName, name: string, overrides?: Record<string, string>): ModelConfig;
   configHash(config: ModelConfig): string;
-  initBackend(choice: "auto" | "tensorflow" | "webgpu" | "cpu"): Promise<BackendInfo>;
+  initBackend(choice: BackendChoice, options?: BackendOptions): Promise<BackendInfo>;
   trainModel(options: TrainOptions): Promise<TrainResult>;
   scoreImages(
     model: TrainedModel,

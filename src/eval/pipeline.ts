@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { CategorySplit } from "../datasets/types.ts";
 import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import {
+  type BackendChoice,
   type BackendInfo,
   configField,
   type DatasetName,
@@ -45,7 +46,9 @@ export interface ReproduceOptions {
   seeds: number[];
   /** Subset of categories; default all of the dataset's. */
   categories?: string[];
-  backend: "auto" | "tensorflow" | "webgpu" | "cpu";
+  backend: BackendChoice;
+  /** onnxruntime threads (default: VTADL_THREADS or all CPUs). */
+  threads?: number;
   dataDir: string;
   /** Run records go to `<outDir>/runs/<run-id>/`, checkpoints to `<outDir>/checkpoints/`. */
   outDir: string;
@@ -191,7 +194,7 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
       }: choose from ${available.join(", ")}`,
     );
   }
-  const backend = await deps.initBackend(options.backend);
+  const backend = await deps.initBackend(options.backend, { threads: options.threads });
   const environment = await collectEnvironment(backend.versions);
   const ctx: RunContext = {
     options,

@@ -137,7 +137,14 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
     resolveConfig: (model, name, overrides) =>
       resolveConfig(model, name, { epochs: String(epochsTotal), ...overrides }),
     configHash,
-    initBackend: () => Promise.resolve({ name: "cpu", versions: { "tfjs-core": "fake" } }),
+    initBackend: () =>
+      Promise.resolve({
+        name: "cpu",
+        versions: { "tfjs-core": "fake" },
+        engine: "tfjs-backend-cpu (JavaScript)",
+        threads: 1,
+        deterministic: "yes",
+      }),
     async trainModel(o: TrainOptions): Promise<TrainResult> {
       calls.train.push({
         category: o.train[0].path.split("/")[0],
