@@ -157,6 +157,12 @@ Deno.test("elementwise ops, reductions, softmax and layout kernels match tfjs-cp
       tf.leakyRelu(x, 0.2),
       tf.step(x, 0.1),
       tf.addN([x, y, x]),
+      tf.where(tf.greater(x, y), x, y),
+      tf.cast(tf.greaterEqual(x, b), "float32"),
+      tf.cast(tf.less(x, 0.1), "float32"),
+      tf.cast(tf.lessEqual(x, y), "float32"),
+      tf.cast(tf.equal(tf.round(x), 0), "float32"),
+      tf.cast(tf.notEqual(tf.round(x), 0), "float32"),
     ];
   }, 1e-6);
   await agrees("reductions", () => {

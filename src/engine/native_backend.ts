@@ -19,7 +19,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import { type ConvGeometry, type HostTensor, OrtKernels, sizeOf } from "./ort_kernels.ts";
+import { type ConvGeometry, floatInfo, type HostTensor, OrtKernels, sizeOf } from "./ort_kernels.ts";
+import { OnnxType } from "./onnx_model.ts";
 import { ELEMENTWISE, type OpBuilder, reducedShape, REDUCTIONS } from "./ort_ops.ts";
 import type { OrtRuntime } from "./ort_ffi.ts";
 import { type AdamArrays, type AdamCoefficients, ortAdamStep } from "./ort_adam.ts";
@@ -59,7 +60,14 @@ function floorClass(capacity: number): number {
  */
 class ArrayPool {
   /** Bytes allocated fresh, reused from the pool, adopted from cpu kernels, dropped (diagnostics). */
-  readonly stats = { freshBytes: 0, reusedBytes: 0, droppedBytes: 0, adoptedBytes: 0 };
+  readonly stats = {
+    freshBytes: 0,
+    reusedBytes: 0,
+    droppedBytes: 0,
+    adoptedBytes: 0,
+    inUseBytes: 0,
+    peakInUseBytes: 0,
+  };
   readonly #free = new Map<number, ArrayBuffer[]>();
   /** Buffers the pool handed out (or adopted) that may come back; a WeakSet, so none is kept alive. */
   readonly #owned = new WeakSet<ArrayBuffer>();
@@ -73,7 +81,8 @@ class ArrayPool {
   allocate(length: number): Float32Array {
     if (length < POOL_MIN_ELEMENTS) return new Float32Array(length);
     const cls = sizeClass(length);
-    const reused = this.#free.get(cls)?.pop();
+    const reused = this.#take(cls);
+    this.#use(reused?.byteLength ?? cls * 4);
     if (reused) {
       this.stats.reusedBytes += reused.byteLength;
       this.#bytes -= reused.byteLength;
@@ -86,6 +95,28 @@ class ArrayPool {
     return new Float32Array(buffer, 0, length);
   }
 
+  /**
+   * A free buffer of class `cls`, else of the smallest larger class up to 2 × `cls` (a view of its start
+   * serves the request): freed buffers rarely match later requests exactly, and fresh memory is what
+   * costs here.
+   */
+  #take(cls: number): ArrayBuffer | undefined {
+    const exact = this.#free.get(cls)?.pop();
+    if (exact) return exact;
+    let best: number | undefined;
+    for (const [size, list] of this.#free) {
+      if (list.length > 0 && size > cls && size <= 2 * cls && (best === undefined || size < best)) {
+        best = size;
+      }
+    }
+    return best === undefined ? undefined : this.#free.get(best)!.pop();
+  }
+
+  #use(bytes: number): void {
+    this.stats.inUseBytes += bytes;
+    this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
+  }
+
   /** Marks an array created by a cpu kernel as recyclable (when it is a whole buffer of its own). */
   adopt(values: unknown): void {
     if (
@@ -94,6 +125,7 @@ class ArrayPool {
     ) {
       this.#owned.add(values.buffer as ArrayBuffer);
       this.stats.adoptedBytes += values.byteLength;
+      this.#use(values.byteLength);
     }
   }
 
@@ -104,13 +136,16 @@ class ArrayPool {
 
   /** Never recycles this array's buffer (it is visible outside the backend). */
   escape(values: unknown): void {
-    if (ArrayBuffer.isView(values)) this.#owned.delete(values.buffer as ArrayBuffer);
+    if (ArrayBuffer.isView(values) && this.#owned.delete(values.buffer as ArrayBuffer)) {
+      this.stats.inUseBytes -= values.buffer.byteLength;
+    }
   }
 
   release(values: unknown): void {
     if (!this.owns(values)) return;
     const buffer = (values as Float32Array).buffer as ArrayBuffer;
     this.#owned.delete(buffer);
+    this.stats.inUseBytes -= buffer.byteLength;
     if (this.#bytes + buffer.byteLength > this.#maxBytes) {
       this.stats.droppedBytes += buffer.byteLength;
       return;
@@ -458,6 +493,36 @@ const OVERRIDES: Record<string, Override> = {
       outShape,
     );
   },
+  Select({ inputs }, backend) {
+    const { condition, t, e } = inputs as { condition: tf.TensorInfo; t: tf.TensorInfo; e: tf.TensorInfo };
+    // tfjs's rank-1 condition picks whole rows, unlike ONNX broadcasting: only equal shapes go native.
+    if (
+      !allFloat([t, e]) || condition.dtype !== "bool" || sizeOf(t.shape) < NATIVE_MIN_ELEMENTS ||
+      !tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)
+    ) {
+      return null;
+    }
+    const mask = backend.data.get(condition.dataId).values;
+    if (!(mask instanceof Uint8Array)) return null;
+    const out = { data: backend.allocateFloat32(sizeOf(t.shape)), shape: t.shape };
+    backend.kernels.runInto(
+      {
+        key: `where|${t.shape}`,
+        build: () => ({
+          nodes: [{ op: "Where", inputs: ["c", "x0", "x1"], outputs: ["y0"] }],
+          inputs: [
+            { name: "c", type: OnnxType.bool, shape: t.shape },
+            floatInfo("x0", t.shape),
+            floatInfo("x1", t.shape),
+          ],
+          outputs: [floatInfo("y0", t.shape)],
+        }),
+      },
+      [{ data: mask, shape: t.shape }, backend.host(t), backend.host(e)],
+      [out],
+    );
+    return backend.output(out);
+  },
   Transpose({ inputs, attrs }, backend) {
     const { x } = inputs as { x: tf.TensorInfo };
     if (x.dtype !== "float32" || sizeOf(x.shape) < NATIVE_MIN_ELEMENTS) return null;
@@ -513,6 +578,44 @@ for (const [name, builder] of Object.entries(REDUCTIONS)) {
     const a = { axis: name === "Max" ? reductionIndices : axis, keepDims };
     const outShape = reducedShape(x.shape, a.axis, a.keepDims);
     return backend.runOp(name, { build: (shapes) => builder(shapes, a) }, [x], outShape);
+  };
+}
+
+/** Comparisons: float32 operands (broadcast), bool output stored as one byte per element, as tfjs-cpu does. */
+const COMPARISONS: Record<string, string[]> = {
+  Greater: ["Greater"],
+  GreaterEqual: ["GreaterOrEqual"],
+  Less: ["Less"],
+  LessEqual: ["LessOrEqual"],
+  Equal: ["Equal"],
+  NotEqual: ["Equal", "Not"],
+};
+
+for (const [name, ops] of Object.entries(COMPARISONS)) {
+  OVERRIDES[name] = ({ inputs }, backend) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (!allFloat([a, b])) return null;
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    if (sizeOf(outShape) < NATIVE_MIN_ELEMENTS) return null;
+    const [ha, hb] = [backend.host(a), backend.host(b)];
+    const out = new Uint8Array(sizeOf(outShape));
+    backend.kernels.runInto(
+      {
+        key: `${name}|${ha.shape};${hb.shape}`,
+        build: () => ({
+          nodes: ops.map((op, i) => ({
+            op,
+            inputs: i === 0 ? ["x0", "x1"] : [`t${i - 1}`],
+            outputs: [i === ops.length - 1 ? "y0" : `t${i}`],
+          })),
+          inputs: [floatInfo("x0", ha.shape), floatInfo("x1", hb.shape)],
+          outputs: [{ name: "y0", type: OnnxType.bool, shape: outShape }],
+        }),
+      },
+      [ha, hb],
+      [{ data: out, shape: outShape }],
+    );
+    return backend.makeTensorInfo(outShape, "bool", out);
   };
 }
 

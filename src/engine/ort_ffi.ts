@@ -46,6 +46,7 @@ const API = {
   ReleaseSessionOptions: 100,
   CreateEnvWithGlobalThreadPools: 119,
   DisablePerSessionThreads: 120,
+  DisableCpuMemArena: 19,
   CreateThreadingOptions: 121,
   ReleaseThreadingOptions: 122,
   AddSessionConfigEntry: 130,
@@ -80,6 +81,7 @@ const SIGNATURES = {
   ReleaseSessionOptions: { parameters: ["pointer"], result: "void" },
   CreateEnvWithGlobalThreadPools: { parameters: ["i32", "buffer", "pointer", "buffer"], result: "pointer" },
   DisablePerSessionThreads: { parameters: ["pointer"], result: "pointer" },
+  DisableCpuMemArena: { parameters: ["pointer"], result: "pointer" },
   CreateThreadingOptions: { parameters: ["buffer"], result: "pointer" },
   ReleaseThreadingOptions: { parameters: ["pointer"], result: "void" },
   AddSessionConfigEntry: { parameters: ["pointer", "buffer", "buffer"], result: "pointer" },
@@ -92,11 +94,12 @@ type Api = { [K in keyof typeof API]: Deno.UnsafeFnPointer<(typeof SIGNATURES)[K
 
 /** A tensor argument: a typed array over exactly the tensor's elements, and its shape. */
 export interface OrtTensorArg {
-  data: Float32Array | Int32Array;
+  /** float32, int32, or bool as one byte per element (tfjs-cpu's storage of bool tensors). */
+  data: Float32Array | Int32Array | Uint8Array;
   shape: readonly number[];
 }
 
-const ELEMENT_TYPE = { float32: 1, int32: 6 } as const;
+const ELEMENT_TYPE = { float32: 1, int32: 6, bool: 9 } as const;
 const ORT_LOGGING_LEVEL_ERROR = 3;
 /** onnxruntime's graph optimisation levels (`all` includes the NCHWc layout transformer). */
 export type GraphOptimization = "none" | "basic" | "extended" | "all";
@@ -226,6 +229,7 @@ export class OrtRuntime {
     if (!options) {
       options = this.#create((out) => this.#api.CreateSessionOptions(out));
       this.#check(this.#api.DisablePerSessionThreads(options));
+      if (Deno.env.get("ORT_NO_ARENA")) this.#check(this.#api.DisableCpuMemArena(options));
       this.#check(this.#api.SetSessionGraphOptimizationLevel(options, OPTIMIZATION_LEVEL[level]));
       this.#sessionOptions.set(level, options);
     }
@@ -306,7 +310,11 @@ export class OrtRuntime {
   wrap(arg: OrtTensorArg): Deno.PointerValue {
     const shape = new BigInt64Array(arg.shape.length);
     arg.shape.forEach((d, i) => shape[i] = BigInt(d));
-    const type = arg.data instanceof Float32Array ? ELEMENT_TYPE.float32 : ELEMENT_TYPE.int32;
+    const type = arg.data instanceof Float32Array
+      ? ELEMENT_TYPE.float32
+      : arg.data instanceof Int32Array
+      ? ELEMENT_TYPE.int32
+      : ELEMENT_TYPE.bool;
     this.#check(
       this.#api.CreateTensorWithDataAsOrtValue(
         this.#memoryInfo,

@@ -104,3 +104,61 @@ tf.registerGradient({
     };
   },
 });
+
+/**
+ * Frees each intermediate gradient as soon as backprop has used it.
+ *
+ * tfjs keeps the gradient of every tensor on the tape until the whole backward pass ends, so a training
+ * step holds the saved activations plus one gradient of each activation at the same time (1.9 GB of the
+ * `code` step at batch 2, against 1.0 GB for the activations alone). Backprop visits each node once, in
+ * reverse order, and a tensor's gradient is only read when its producing node is visited; once that node's
+ * input gradients exist, the gradients of its outputs are dead. This wraps every tape node's gradient
+ * function so that, when backprop moves on to the next node, the previous node's output gradients are
+ * disposed, provided that they were created by a gradient function of this pass and returned only once
+ * (a user-supplied `dy`, the seed, and tensors reused by two gradient functions are left to tfjs). Only
+ * first-order backprop (no tape recording under way) releases anything.
+ */
+function releaseGradientsEagerly(): void {
+  type Node = { gradient?: (dys: (tf.Tensor | null)[]) => Record<string, () => tf.Tensor> };
+  const engine = tf.engine() as unknown as {
+    state: { activeTape: Node[] | null; gradientDepth: number };
+  };
+  const prototype = Object.getPrototypeOf(engine) as { addTapeNode: (...args: unknown[]) => void };
+  const addTapeNode = prototype.addTapeNode;
+  /** Gradients returned by a gradient function in this process (candidates for release). */
+  const produced = new WeakSet<tf.Tensor>();
+  /** Of those, the ones returned more than once (may be referenced twice). */
+  const shared = new WeakSet<tf.Tensor>();
+  let previous: (tf.Tensor | null)[] = [];
+  const releasePrevious = () => {
+    if (engine.state.gradientDepth === 0) {
+      for (const dy of previous) {
+        if (dy && produced.has(dy) && !shared.has(dy) && !dy.isDisposed && !dy.kept) dy.dispose();
+      }
+    }
+    previous = [];
+  };
+  prototype.addTapeNode = function (this: typeof engine, ...args: unknown[]) {
+    addTapeNode.apply(this, args);
+    const node = this.state.activeTape?.at(-1);
+    const gradient = node?.gradient;
+    if (!node || !gradient) return;
+    node.gradient = (dys) => {
+      releasePrevious();
+      const inputGradients = gradient(dys);
+      previous = dys;
+      const wrapped: Record<string, () => tf.Tensor> = {};
+      for (const [name, fn] of Object.entries(inputGradients)) {
+        wrapped[name] = () => {
+          const dx = fn();
+          if (produced.has(dx) || dys.includes(dx)) shared.add(dx);
+          produced.add(dx);
+          return dx;
+        };
+      }
+      return wrapped;
+    };
+  };
+}
+
+releaseGradientsEagerly();
