@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "../src/train/gradients.ts";
 import { initBackend } from "../src/train/backend.ts";
 
-await initBackend("onnxruntime", { threads: 2 });
+await initBackend("onnxruntime");
 
 /** Relative error max|a − b| / max|b| (b the tfjs-cpu reference). */
 function relativeError(a: Float32Array, b: Float32Array): number {

@@ -14,7 +14,7 @@ import { RandomStream } from "../src/train/rng.ts";
 import { imagesToBatch, trainModel } from "../src/train/trainer.ts";
 import { syntheticNoiseSplit } from "./helpers/noise_split.ts";
 
-await initBackend("onnxruntime", { threads: 2 });
+await initBackend("onnxruntime");
 
 /** Loss terms and every trainable gradient of one step, from fixed weights, batch and noise. */
 async function stepGradients(backend: string, model: ModelKind, configName: string) {

@@ -74,7 +74,9 @@ def autoencoder_layers(config: dict) -> list:
     decoder = [AeLayer("convT", d, encoder[-1].cin, 8, 1, "valid", "leaky", "decoder")]
     for layer in reversed(encoder[:-1]):
         kind = "convT" if layer.kernel == 4 else "conv"
-        decoder.append(AeLayer(kind, layer.cout, layer.cin, layer.kernel, layer.stride, "same", "leaky", "decoder"))
+        decoder.append(
+            AeLayer(kind, layer.cout, layer.cin, layer.kernel, layer.stride, "same", "leaky", "decoder")
+        )
     decoder[-1] = replace(decoder[-1], activation="sigmoid")
     return encoder + decoder
 

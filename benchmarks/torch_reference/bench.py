@@ -58,10 +58,14 @@ def parse_args(argv: list) -> argparse.Namespace:
         description="Time PyTorch training and scoring of a harness config; prints one JSON line.",
     )
     parser.add_argument("--model", default="vtadl", help="vtadl, ae-mse or ae-ssim [default: vtadl]")
-    parser.add_argument("--config", default="smoke", help="smoke, quick, mnist, code or paper [default: smoke]")
+    parser.add_argument(
+        "--config", default="smoke", help="smoke, quick, mnist, code or paper [default: smoke]"
+    )
     parser.add_argument("--batch", type=int, help="images per step [default: the config's batchSize]")
     parser.add_argument("--steps", type=int, default=3, help="timed training steps [default: 3]")
-    parser.add_argument("--threads", type=int, default=default_threads(), help="torch threads [default: all CPUs]")
+    parser.add_argument(
+        "--threads", type=int, default=default_threads(), help="torch threads [default: all CPUs]"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of weights, images and noise [default: 1]")
     parser.add_argument(
         "--ssim",
@@ -74,8 +78,8 @@ def parse_args(argv: list) -> argparse.Namespace:
         "--convt",
         choices=("auto", "native", "adjoint"),
         default="auto",
-        help="native: nn.ConvTranspose2d; adjoint: the same operator through conv2d's oneDNN gradient kernels "
-        "(convt.py); auto: adjoint only where native is torch's generic slow kernel [default: auto]",
+        help="native: nn.ConvTranspose2d; adjoint: the same operator through conv2d's oneDNN gradient "
+        "kernels (convt.py); auto: adjoint only where native is torch's generic slow kernel [default: auto]",
     )
     parser.add_argument("--params-only", action="store_true", help="print parameter counts per part and exit")
     parser.add_argument("--engine-info", action="store_true", help="print the backend/engine JSON and exit")
@@ -94,9 +98,8 @@ def engine_description(conv_transpose: type) -> str:
     details = []
     if torch.__file__.startswith("/usr/lib/python3/dist-packages/"):
         try:
-            version = subprocess.run(
-                ["dpkg-query", "-W", "-f=${Version}", "python3-torch"], capture_output=True, text=True, timeout=10
-            ).stdout.strip()
+            query = ["dpkg-query", "-W", "-f=${Version}", "python3-torch"]
+            version = subprocess.run(query, capture_output=True, text=True, timeout=10).stdout.strip()
             if version:
                 details.append(f"Debian python3-torch {version}")
         except (OSError, subprocess.SubprocessError):
@@ -114,7 +117,7 @@ def engine_description(conv_transpose: type) -> str:
 def blas_description() -> str:
     """The BLAS torch uses: MKL if built in, else the BLAS library mapped into this process."""
     if torch.backends.mkl.is_available():
-        return f"MKL {torch.backends.mkl.get_version_string()}" if hasattr(torch.backends.mkl, "get_version_string") else "MKL"
+        return "MKL"
     try:
         with open("/proc/self/maps") as maps:
             libs = {line.split()[-1].rsplit("/", 1)[-1] for line in maps if ".so" in line}
@@ -133,7 +136,9 @@ def blas_description() -> str:
     return f"BLAS {info.group(1) if info else 'unknown'}"
 
 
-def build_model(model: str, config: dict, seed: int, ssim_separable: bool, conv_transpose: type) -> torch.nn.Module:
+def build_model(
+    model: str, config: dict, seed: int, ssim_separable: bool, conv_transpose: type
+) -> torch.nn.Module:
     torch.manual_seed(seed)
     if model == "vtadl":
         return VtAdl(config, ssim_separable, conv_transpose)
@@ -211,9 +216,10 @@ def main(argv: list) -> int:
     counts = parameter_counts(net)
     if counts != entry["parameterCounts"]:
         print(
-            f"bench.py: error: the PyTorch {args.model}/{args.config} has parameter counts {json.dumps(counts)}, "
-            f"the harness {json.dumps(entry['parameterCounts'])}: the restatement no longer matches src/models "
-            "(fix benchmarks/torch_reference), or configs.json is stale (regenerate it, README.md)",
+            f"bench.py: error: the PyTorch {args.model}/{args.config} has parameter counts "
+            f"{json.dumps(counts)}, the harness {json.dumps(entry['parameterCounts'])}: the restatement no "
+            "longer matches src/models (fix benchmarks/torch_reference), or configs.json is stale "
+            "(regenerate it, README.md)",
             file=sys.stderr,
         )
         return EXIT_PARAM_MISMATCH

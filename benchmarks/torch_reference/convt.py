@@ -30,7 +30,9 @@ class _ConvTransposeAsAdjoint(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         s, p = ctx.stride, ctx.padding
         grad_x = F.conv2d(grad, weight, stride=s, padding=p) if ctx.needs_input_grad[0] else None
-        grad_w = conv2d_weight(grad, weight.shape, x, stride=s, padding=p) if ctx.needs_input_grad[1] else None
+        grad_w = None
+        if ctx.needs_input_grad[1]:
+            grad_w = conv2d_weight(grad, weight.shape, x, stride=s, padding=p)
         grad_b = grad.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b, None, None
 
@@ -52,7 +54,8 @@ def native_is_generic() -> bool:
 
 
 def conv_transpose_class(mode: str) -> type:
-    """`native`: nn.ConvTranspose2d; `adjoint`: AdjointConvTranspose2d; `auto`: adjoint where native is generic."""
+    """`native`: nn.ConvTranspose2d; `adjoint`: AdjointConvTranspose2d; `auto`: adjoint where native is the
+    generic kernel."""
     if mode == "auto":
         mode = "adjoint" if native_is_generic() else "native"
     return AdjointConvTranspose2d if mode == "adjoint" else nn.ConvTranspose2d

@@ -143,7 +143,8 @@ def squash(s: torch.Tensor, epsilon: float) -> torch.Tensor:
 
 
 class Projection(nn.Module):
-    """The capsule layer in closed form (doc §2): flatten → Linear N·D → projectionDim, no bias, N(0, 0.01²)."""
+    """The capsule layer in closed form (doc §2): flatten → Linear N·D → projectionDim (no bias, N(0, 0.01²)),
+    then squash."""
 
     def __init__(self, config: dict):
         super().__init__()
@@ -157,7 +158,8 @@ class Projection(nn.Module):
 
 
 class Decoder(nn.Module):
-    """The vector viewed as NCHW (C, s, s), then the ConvT stack; PyTorch default init (not re-initialised)."""
+    """The vector viewed as NCHW (C, s, s), then the ConvT stack; PyTorch's default init (the original does
+    not re-initialise ConvTranspose2d: doc §1)."""
 
     def __init__(self, config: dict, conv_transpose: type = nn.ConvTranspose2d):
         super().__init__()
