@@ -71,3 +71,22 @@ Deno.test("SSIM of an image with itself is 1", async () => {
   const value = (await ssimMean(x, x).data())[0];
   assert.ok(Math.abs(value - 1) < 1e-5, `${value}`);
 });
+
+Deno.test("mean SSIM's closed-form gradient equals autodiff of the SSIM map for both inputs", async () => {
+  await useCpu();
+  const x = tf.randomUniform([2, 17, 19, 3], 0, 1, "float32", 1);
+  const y = tf.randomUniform([2, 17, 19, 3], 0, 1, "float32", 2);
+  const fused = (a: tf.Tensor, b: tf.Tensor) => tf.mul(ssimMean(a as tf.Tensor4D, b as tf.Tensor4D), -0.5);
+  const ops = (a: tf.Tensor, b: tf.Tensor) =>
+    tf.mul(tf.mean(ssimMap(a as tf.Tensor4D, b as tf.Tensor4D)), -0.5);
+  assert.equal(fused(x, y).dataSync()[0], ops(x, y).dataSync()[0]);
+  const got = tf.grads(fused)([x, y]);
+  const want = tf.grads(ops)([x, y]);
+  got.forEach((g, i) => {
+    const a = g.dataSync(), b = want[i].dataSync();
+    const scale = Math.max(...b.map(Math.abs));
+    b.forEach((v, j) =>
+      assert.ok(Math.abs(a[j] - v) <= 1e-4 * scale, `input ${i} element ${j}: ${a[j]} vs ${v}`)
+    );
+  });
+});

@@ -108,7 +108,7 @@ function record(
       cpu: { model: null, logicalCores: 2 },
       memoryBytes: null,
     },
-    backend: { name: "cpu", versions: {} },
+    backend: { name: "cpu", versions: {}, engine: "tfjs-backend-cpu (JavaScript)", deterministic: "yes" },
     training: { epochs: [], bestEpoch: 2, resumed: false },
     durations: { loadSeconds: 0, trainSeconds: 60, scoreSeconds: 1, metricsSeconds: 1, totalSeconds: 62 },
     metrics: Object.entries(metrics).map(([key, value]) => ({

@@ -9,7 +9,7 @@ import { MODEL_NAMES } from "../core/models.ts";
 import { CONFIG_NAMES, type ModelConfig, parseSetFlags, resolveConfig } from "../models/configs.ts";
 import type { ModelName } from "../core/models.ts";
 import { BACKEND_CHOICES } from "../train/backend.ts";
-import { booleanFlag, enumFlag, repeatedFlag, stringFlag } from "./command.ts";
+import { booleanFlag, enumFlag, numberFlag, repeatedFlag, stringFlag } from "./command.ts";
 
 /** Where datasets live and how they may be fetched: `download`, `train` and `reproduce` take these. */
 export const DATA_FLAGS = {
@@ -29,12 +29,20 @@ export const DATASET_FLAG = {
   dataset: enumFlag(DATASET_NAMES, { description: "Dataset.", valueName: "D" }),
 };
 
-/** `--backend`. */
+/** `--backend` and `--threads`. */
 export const BACKEND_FLAG = {
   backend: enumFlag(BACKEND_CHOICES, {
     description: "Compute backend; auto picks the first that works and prints it.",
     default: "auto",
     valueName: "B",
+  }),
+  threads: numberFlag({
+    description: "Threads of the onnxruntime engine (default: VTADL_THREADS, else every CPU); results are " +
+      "bit-identical only for the same count.",
+    integer: true,
+    min: 1,
+    max: 1024,
+    valueName: "N",
   }),
 };
 

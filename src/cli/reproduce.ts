@@ -123,6 +123,7 @@ export function reproduceOptionsFromFlags(
     seeds,
     categories: flags.categories,
     backend: flags.backend,
+    threads: flags.threads,
     dataDir: flags["data-dir"],
     lockPath: flags.lock,
     outDir: flags.out,

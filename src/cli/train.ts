@@ -87,7 +87,7 @@ export const command = defineCommand({
     const { config } = plan;
     const out = flags.out ??
       join("reports", "runs", "train", dataset, category, `${flags.model}-${config.name}-seed${flags.seed}`);
-    const info = await initBackend(flags.backend);
+    const info = await initBackend(flags.backend, { threads: flags.threads });
     console.log(`backend: ${describeBackend(info)}`);
     const split = await loadPlannedSplit(
       { loadCategorySplit },

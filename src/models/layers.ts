@@ -79,7 +79,15 @@ export interface BatchNormStats {
 
 /**
  * BatchNorm2d over N, H, W (PyTorch: eps 1e-5). Training mode normalises with the batch's biased variance
- * and reports the statistics for the running update; inference uses the running mean and variance.
+ * and reports the statistics for the running update (the caller disposes them); inference uses the
+ * running mean and variance.
+ *
+ * Training mode is one custom-gradient op: its forward is the op sequence mean → centre → variance →
+ * scale → shift, and its backward the closed form
+ *   dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),  dx̂ = dy · γ,  dγ = Σ dy · x̂,  dβ = Σ dy,
+ * recomputing x̂ from the saved input. Written as separate ops, autodiff keeps every intermediate of the
+ * forward (centred, squared, normalised, scaled: 6 tensors of the activation's size) until the backward
+ * pass; the `code` decoder's 497² layer alone held 270 MB per batch of 2 that way.
  */
 export function batchNorm(
   x: tf.Tensor4D,
@@ -99,12 +107,38 @@ export function batchNorm(
       eps,
     ) as tf.Tensor4D;
   }
-  const mean = tf.mean(x, [0, 1, 2]);
-  const centred = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centred), [0, 1, 2]);
+  const axes = [0, 1, 2];
   const n = x.shape[0] * x.shape[1] * x.shape[2];
-  stats.push({ name, mean, unbiasedVariance: tf.mul(variance, n / Math.max(n - 1, 1)) });
-  return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), params.gamma), params.beta);
+  const normalise = tf.customGrad((input, gamma, beta, save) => {
+    const xIn = input as tf.Tensor4D;
+    const mean = tf.mean(xIn, axes);
+    const centred = tf.sub(xIn, mean);
+    const variance = tf.mean(tf.square(centred), axes);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    stats.push({
+      name,
+      mean: tf.keep(mean),
+      unbiasedVariance: tf.keep(tf.mul(variance, n / Math.max(n - 1, 1))),
+    });
+    (save as tf.GradSaveFunc)([xIn, mean, rstd, gamma as tf.Tensor]);
+    return {
+      value: tf.add(tf.mul(tf.mul(centred, rstd), gamma as tf.Tensor), beta as tf.Tensor),
+      // Tidy: tfjs calls custom gradients outside any scope (see ssim.ts).
+      gradFunc: (dy, saved) =>
+        tf.tidy(() => {
+          const [xs, mu, r, g] = saved;
+          const grad = dy as tf.Tensor4D;
+          const xhat = tf.mul(tf.sub(xs, mu), r);
+          const dxhat = tf.mul(grad, g);
+          const dx = tf.mul(
+            tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), axes))),
+            r,
+          );
+          return [dx, tf.sum(tf.mul(grad, xhat), axes), tf.sum(grad, axes)];
+        }),
+    };
+  });
+  return normalise(x, params.gamma, params.beta) as tf.Tensor4D;
 }
 
 /** PyTorch's running-statistics update: r ← (1 − m)·r + m·batch, momentum m = 0.1. */

@@ -17,6 +17,7 @@ export interface LossOutput {
   loss: tf.Scalar;
   /** Named loss terms (before weighting), e.g. `mse`, `ssim`, `nll`. */
   terms: Record<string, tf.Scalar>;
+  /** Batch statistics of each training-mode BatchNorm; kept outside any tidy scope, the caller disposes them. */
   bnStats: BatchNormStats[];
 }
 

@@ -9,7 +9,7 @@ import type { CategorySplit, ImageSample } from "../datasets/types.ts";
 import type { EnsuredDataset, EnsureOptions } from "../datasets/ensure.ts";
 import type { PreprocessOptions } from "../datasets/loaders.ts";
 import type { DatasetName } from "../core/datasets.ts";
-import type { BackendChoice, BackendInfo } from "../train/backend.ts";
+import type { BackendChoice, BackendInfo, BackendOptions } from "../train/backend.ts";
 import type { RawScores } from "../train/score.ts";
 import type { TrainedModel, TrainOptions, TrainResult } from "../train/trainer.ts";
 
@@ -23,7 +23,7 @@ export interface PipelineDeps {
     category: string,
     pre: PreprocessOptions,
   ): Promise<CategorySplit>;
-  initBackend(choice: BackendChoice): Promise<BackendInfo>;
+  initBackend(choice: BackendChoice, options?: BackendOptions): Promise<BackendInfo>;
   trainModel(options: TrainOptions): Promise<TrainResult>;
   scoreImages(
     model: TrainedModel,

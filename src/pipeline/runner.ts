@@ -29,6 +29,8 @@ export interface ReproduceOptions extends PlanRequest {
   /** Subset of categories; default all of the dataset's. */
   categories?: string[];
   backend: BackendChoice;
+  /** onnxruntime threads (default: VTADL_THREADS or every CPU). */
+  threads?: number;
   dataDir: string;
   /** Run records go to `<outDir>/runs/<run-id>/`, checkpoints to `<outDir>/checkpoints/`. */
   outDir: string;
@@ -111,7 +113,7 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   const available = await deps.listCategories(options.dataset, ensured.root);
   const categories = chooseCategories(options.dataset, available, options.categories);
   const plans = planCells(options, { contentDigest: ensured.manifestSha256, categories });
-  const backend = await deps.initBackend(options.backend);
+  const backend = await deps.initBackend(options.backend, { threads: options.threads });
   const ctx: RunContext = {
     deps,
     ensured,

@@ -120,6 +120,12 @@ export const RunRecordSchema = z.object({
     name: z.string(),
     adapter: adapterSchema.optional(),
     versions: z.record(z.string(), z.string()),
+    /** Compute engine under tfjs (absent in records written before engines were recorded). */
+    engine: z.string().optional(),
+    /** Threads the engine computed with. */
+    threads: z.number().int().positive().optional(),
+    /** Whether the same seed reproduces the run bit for bit: on any machine, the same machine, or not. */
+    deterministic: z.enum(["yes", "same-machine", "no"]).optional(),
   }),
   training: z.object({
     epochs: z.array(EpochReportSchema),

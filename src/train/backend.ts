@@ -1,27 +1,51 @@
 /**
- * tfjs backend selection: `tensorflow` (libtensorflow through `@tensorflow/tfjs-node-gpu` or
- * `@tensorflow/tfjs-node`, only when installed with `deno task setup:tensorflow`), `webgpu` (Deno's
- * built-in WebGPU: a real GPU through Vulkan/Metal/D3D12, or Mesa's llvmpipe software adapter), `cpu`
- * (pure JavaScript), or `auto` (the first of those that works).
+ * tfjs backend selection:
+ * - `onnxruntime`: tfjs-backend-cpu with its expensive kernels running in onnxruntime's vectorised CPU
+ *   kernels (src/engine/; the library ships in the `onnxruntime-node` npm package, so nothing else is
+ *   installed);
+ * - `tensorflow`: libtensorflow through `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`, only when
+ *   installed with `deno task setup:tensorflow`;
+ * - `webgpu`: Deno's built-in WebGPU (a real GPU through Vulkan/Metal/D3D12, or Mesa's llvmpipe software
+ *   adapter);
+ * - `cpu`: tfjs-backend-cpu, pure JavaScript;
+ * - `auto`: tensorflow, else webgpu on a hardware adapter, else onnxruntime, else cpu.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-/** A backend the harness can run on. */
-export type BackendName = "tensorflow" | "webgpu" | "cpu";
+/** What `--backend` accepts, `auto` first. */
+export const BACKEND_CHOICES = ["auto", "onnxruntime", "tensorflow", "webgpu", "cpu"] as const;
 /** What `--backend` accepts. */
-export const BACKEND_CHOICES = ["auto", "tensorflow", "webgpu", "cpu"] as const;
-/** A `--backend` value. */
-export type BackendChoice = typeof BACKEND_CHOICES[number];
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** A backend the harness can run on. */
+export type BackendName = Exclude<BackendChoice, "auto">;
 
 /** The backend in use, recorded in run metadata. */
 export interface BackendInfo {
   name: BackendName;
   /** WebGPU adapter, when name is `webgpu`. */
   adapter?: { vendor: string; device: string; description: string; isFallbackAdapter: boolean };
-  /** Package versions, e.g. `{"tfjs-core": "4.22.0", deno: "2.9.6"}`. */
+  /** Package versions, e.g. `{"tfjs-core": "4.22.0", deno: "2.9.6", onnxruntime: "1.30.0"}`. */
   versions: Record<string, string>;
+  /** The compute engine under tfjs, e.g. `onnxruntime 1.30.0 (MLAS, CPU)` or `tfjs-backend-cpu (JavaScript)`. */
+  engine: string;
+  /** Threads the engine computes with (1 for pure JavaScript; absent when the device decides). */
+  threads?: number;
+  /**
+   * Whether the same seed gives bit-identical results: `yes` (same backend, any machine), `same-machine`
+   * (same engine, CPU and thread count), or `no` (GPU kernels may reduce in any order).
+   */
+  deterministic: "yes" | "same-machine" | "no";
+}
+
+/** Options of {@linkcode initBackend}. */
+export interface BackendOptions {
+  /**
+   * Threads of the onnxruntime engine's pool. Default: `VTADL_THREADS`, else every logical CPU. Results
+   * are bit-identical only for the same thread count.
+   */
+  threads?: number;
 }
 
 /** The backend could not be started; the message says why and what to do. */
@@ -65,6 +89,8 @@ export async function loadTensorflow(
     return {
       name: "tensorflow",
       versions: { ...baseVersions(), [pkg.slice("@tensorflow/".length)]: tf.version_core },
+      engine: `libtensorflow (${pkg.slice("@tensorflow/".length)})`,
+      deterministic: "no",
     };
   }
   const notInstalled = failures.every((f) =>
@@ -77,12 +103,19 @@ export async function loadTensorflow(
   );
 }
 
-async function loadWebgpu(): Promise<BackendInfo> {
+async function loadWebgpu({ hardwareOnly = false } = {}): Promise<BackendInfo> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   const adapter = gpu ? await gpu.requestAdapter() : null;
   if (!adapter) {
     throw new BackendUnavailableError(
       "webgpu backend: no WebGPU adapter (install a Vulkan driver or Mesa's llvmpipe) or choose --backend cpu",
+    );
+  }
+  const fallback = (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    false;
+  if (hardwareOnly && fallback) {
+    throw new BackendUnavailableError(
+      `webgpu backend: only a software adapter (${adapter.info.description}) is available`,
     );
   }
   await import("@tensorflow/tfjs-backend-webgpu");
@@ -92,16 +125,18 @@ async function loadWebgpu(): Promise<BackendInfo> {
     );
   }
   const info = adapter.info;
+  const description = info.description || `${info.vendor} ${info.device}`;
   return {
     name: "webgpu",
     adapter: {
       vendor: info.vendor,
       device: info.device,
       description: info.description,
-      isFallbackAdapter: (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-        false,
+      isFallbackAdapter: fallback,
     },
     versions: { ...baseVersions(), "tfjs-backend-webgpu": tf.version_core },
+    engine: `WebGPU on ${description}`,
+    deterministic: "no",
   };
 }
 
@@ -110,7 +145,54 @@ async function loadCpu(): Promise<BackendInfo> {
   await tf.setBackend("cpu");
   // tfjs-backend-cpu prints a "you are running in Node.js, install tfjs-node" banner on first use.
   (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-  return { name: "cpu", versions: { ...baseVersions(), "tfjs-backend-cpu": tf.version_core } };
+  return {
+    name: "cpu",
+    versions: { ...baseVersions(), "tfjs-backend-cpu": tf.version_core },
+    engine: "tfjs-backend-cpu (JavaScript)",
+    threads: 1,
+    deterministic: "yes",
+  };
+}
+
+/** Threads from the options, else `VTADL_THREADS`, else the number of logical CPUs. */
+export function engineThreads(options: BackendOptions = {}): number {
+  const fromEnv = Deno.env.get("VTADL_THREADS");
+  const threads = options.threads ?? (fromEnv ? Number(fromEnv) : navigator.hardwareConcurrency);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new BackendUnavailableError(
+      `thread count ${fromEnv ?? threads} is not a positive integer (VTADL_THREADS or --threads)`,
+    );
+  }
+  return threads;
+}
+
+async function loadOnnxruntime(options: BackendOptions): Promise<BackendInfo> {
+  await import("@tensorflow/tfjs-backend-cpu");
+  const { OrtRuntime, EngineUnavailableError } = await import("../engine/ort_ffi.ts");
+  const { registerOrtBackend, ORT_BACKEND_NAME } = await import("../engine/native_backend.ts");
+  const threads = engineThreads(options);
+  let runtime;
+  try {
+    runtime = OrtRuntime.shared({ threads });
+  } catch (error) {
+    if (error instanceof EngineUnavailableError) throw new BackendUnavailableError(error.message);
+    throw error;
+  }
+  registerOrtBackend(runtime);
+  if (!(await tf.setBackend(ORT_BACKEND_NAME))) {
+    throw new BackendUnavailableError("onnxruntime backend: failed to initialise; choose --backend cpu");
+  }
+  return {
+    name: "onnxruntime",
+    versions: {
+      ...baseVersions(),
+      "tfjs-backend-cpu": tf.version_core,
+      onnxruntime: runtime.version,
+    },
+    engine: `onnxruntime ${runtime.version} (CPU, MLAS)`,
+    threads: runtime.threads,
+    deterministic: "same-machine",
+  };
 }
 
 /**
@@ -122,16 +204,24 @@ async function loadCpu(): Promise<BackendInfo> {
  * console.log(`backend: ${info.name}`);
  * ```
  */
-export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
+export async function initBackend(choice: BackendChoice, options: BackendOptions = {}): Promise<BackendInfo> {
   switch (choice) {
+    case "onnxruntime":
+      return await loadOnnxruntime(options);
     case "tensorflow":
       return await loadTensorflow();
     case "webgpu":
       return await loadWebgpu();
     case "cpu":
       return await loadCpu();
-    case "auto":
-      for (const load of [() => loadTensorflow(), loadWebgpu]) {
+    case "auto": {
+      // A software WebGPU adapter (llvmpipe) runs on the CPU and is 5–20× slower than onnxruntime there.
+      const candidates = [
+        () => loadTensorflow(),
+        () => loadWebgpu({ hardwareOnly: true }),
+        () => loadOnnxruntime(options),
+      ];
+      for (const load of candidates) {
         try {
           return await load();
         } catch (error) {
@@ -139,15 +229,20 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
         }
       }
       return await loadCpu();
+    }
     default:
       throw new BackendUnavailableError(
-        `unknown backend '${choice}': expected auto, tensorflow, webgpu or cpu`,
+        `unknown backend '${choice}': expected ${BACKEND_CHOICES.join(", ")}`,
       );
   }
 }
 
-/** One line describing a backend, e.g. `webgpu (llvmpipe …, fallback adapter)`. */
+/**
+ * One line describing a backend, e.g. `onnxruntime (onnxruntime 1.30.0 (CPU, MLAS), 2 threads)` or
+ * `webgpu (llvmpipe …, fallback adapter)`.
+ */
 export function describeBackend(info: BackendInfo): string {
+  if (info.name === "onnxruntime") return `${info.name} (${info.engine}, ${info.threads} threads)`;
   if (!info.adapter) return info.name;
   const a = info.adapter;
   return `${info.name} (${a.description || `${a.vendor} ${a.device}`}${

@@ -125,7 +125,14 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
       calls.loads++;
       return Promise.resolve(fakeSplit(dataset, category, options.withMasks ?? true));
     },
-    initBackend: () => Promise.resolve({ name: "cpu", versions: { "tfjs-core": "fake" } }),
+    initBackend: () =>
+      Promise.resolve({
+        name: "cpu",
+        versions: { "tfjs-core": "fake" },
+        engine: "tfjs-backend-cpu (JavaScript)",
+        threads: 1,
+        deterministic: "yes",
+      }),
     async trainModel(o: TrainOptions): Promise<TrainResult> {
       calls.train.push({
         category: o.train[0].path.split("/")[0],
