@@ -14,7 +14,7 @@
  */
 import { tieGroups } from "./roc.ts";
 import { walkPooledScores } from "./pixel.ts";
-import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
+import { checkMapsAndMasks, finiteScoreRange, pooledPixelCounts } from "./validate.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
 /** Result of {@linkcode f1MaxImage}. */
@@ -67,11 +67,7 @@ export function f1MaxImage(scores: ArrayLike<number>, labels: ArrayLike<number>)
  */
 export function f1MaxPixel(maps: ScoreMap[], masks: MaskMap[]): number {
   checkMapsAndMasks(maps, masks, "f1MaxPixel");
-  let defect = 0, total = 0;
-  for (const [i, m] of masks.entries()) {
-    total += maps[i].data.length;
-    for (let p = 0; p < m.data.length; p++) if (m.data[p] !== 0) defect++;
-  }
+  const { defect, total } = pooledPixelCounts(maps, masks);
   if (defect === 0 || defect === total) {
     throw new RangeError(`f1MaxPixel: ${defect} of ${total} pixels are defect pixels; F1 needs both classes`);
   }
@@ -96,15 +92,7 @@ export function f1MaxPixel(maps: ScoreMap[], masks: MaskMap[]): number {
  */
 export function f1MaxPixelAder(maps: ScoreMap[], masks: MaskMap[]): number {
   checkMapsAndMasks(maps, masks, "f1MaxPixelAder");
-  let min = Infinity, max = -Infinity;
-  for (const [i, m] of maps.entries()) {
-    for (let p = 0; p < m.data.length; p++) {
-      const v = m.data[p];
-      if (!Number.isFinite(v)) throw nonFiniteScoreError(i, m, p);
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
+  const [min, max] = finiteScoreRange(maps);
   // np.arange(0.0, 1.0 + 1e-3, 0.05): start + i·step with NumPy's fill rule (delta = (0 + 0.05) − 0).
   const thresholds = Array.from({ length: 21 }, (_, i) => i * 0.05);
   const predicted = new Float64Array(21), hits = new Float64Array(21);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
+import { checkMapsAndMasks, nonFiniteScoreError, pooledPixelCounts } from "./validate.ts";
 import { BucketedKeys, BUCKETS, BucketScratch, floatKeyInt32, resolveBucket } from "./score_keys.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
@@ -24,11 +24,7 @@ import type { MaskMap, ScoreMap } from "./types.ts";
  */
 export function pixelAuroc(maps: ScoreMap[], masks: MaskMap[]): number {
   checkMapsAndMasks(maps, masks, "pixelAuroc");
-  let total = 0, defect = 0;
-  for (const [i, m] of masks.entries()) {
-    total += maps[i].data.length;
-    for (let p = 0; p < m.data.length; p++) if (m.data[p] !== 0) defect++;
-  }
+  const { defect, total } = pooledPixelCounts(maps, masks);
   if (defect === 0 || defect === total) throw oneClassError(defect, total);
   // Mann–Whitney from the highest score down: normals strictly below = total − seen − this group.
   let twiceU = 0, normalSeen = 0;

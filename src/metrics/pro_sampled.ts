@@ -22,7 +22,7 @@
  */
 import { labelRegions8 } from "./connected_components.ts";
 import { pairwiseSum } from "./trapezoid.ts";
-import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
+import { checkMapsAndMasks, finiteScoreRange, nonFiniteScoreError } from "./validate.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
 /** Options of the sampled AU-PRO dialects. */
@@ -243,19 +243,6 @@ function finish(
   };
 }
 
-function scoreRange(maps: ScoreMap[]): [number, number] {
-  let min = Infinity, max = -Infinity;
-  for (const [i, m] of maps.entries()) {
-    for (let p = 0; p < m.data.length; p++) {
-      const v = m.data[p];
-      if (!Number.isFinite(v)) throw nonFiniteScoreError(i, m, p);
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
-  return [min, max];
-}
-
 function checkOptions(steps: number, limit: number, metric: string): void {
   if (!Number.isInteger(steps) || steps < 1) {
     throw new RangeError(`${metric}: steps ${steps} is not a positive integer`);
@@ -281,7 +268,7 @@ export function auProCflow(
 ): SampledAuProResult {
   checkMapsAndMasks(maps, masks, "auProCflow");
   checkOptions(steps, integrationLimit, "auProCflow");
-  const [min, max] = scoreRange(maps);
+  const [min, max] = finiteScoreRange(maps);
   const delta = (max - min) / steps;
   const thresholds = Float64Array.from({ length: steps }, (_, k) => max - k * delta); // thred = max_th − step·delta
   const s = sweep(maps, masks, thresholds, true, (v) => (delta > 0 ? (max - v) / delta : 0), true);
@@ -305,7 +292,7 @@ export function auProAder(
 ): SampledAuProResult {
   checkMapsAndMasks(maps, masks, "auProAder");
   checkOptions(steps, integrationLimit, "auProAder");
-  const [min, max] = scoreRange(maps);
+  const [min, max] = finiteScoreRange(maps);
   const delta = (max - min) / steps;
   if (!(delta > 0)) {
     throw new RangeError("auProAder: every score is equal; np.arange(min, max, 0) fails in the reference");
