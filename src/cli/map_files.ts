@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { folderConventions } from "../core/datasets.ts";
 import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
 import { pathExists } from "../util/fs.ts";
+import { parseNpyArray } from "../util/npy.ts";
 
 /** Extensions accepted for anomaly maps, in lookup order. */
 export const MAP_EXTENSIONS = [".tiff", ".tif", ".npy"];
@@ -21,8 +22,8 @@ const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
 const GROUND_TRUTH = folderConventions();
 
 /**
- * Parses a NumPy `.npy` file holding a 2-D float32 or float64 array in C order (format versions 1–3).
- * Rejects other dtypes, other ranks and Fortran order with one line naming the file.
+ * Parses a NumPy `.npy` file holding a 2-D float32 or float64 array in C order (the shared reader of
+ * `src/util/npy.ts`, plus the one-map-per-image check).
  *
  * @example
  * ```ts
@@ -30,55 +31,11 @@ const GROUND_TRUTH = folderConventions();
  * ```
  */
 export function parseNpy(bytes: Uint8Array, name: string): ScoreMap {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) {
-    throw new Error(`${name}: not a .npy file (missing \\x93NUMPY magic)`);
-  }
-  const major = bytes[6];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let headerLength: number, headerStart: number;
-  if (major === 1) {
-    headerLength = view.getUint16(8, true);
-    headerStart = 10;
-  } else if (major === 2 || major === 3) {
-    headerLength = view.getUint32(8, true);
-    headerStart = 12;
-  } else throw new Error(`${name}: unsupported .npy format version ${major}`);
-  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
-    bytes.subarray(headerStart, headerStart + headerLength),
-  );
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new Error(`${name}: malformed .npy header: ${header.trim()}`);
-  }
-  if (descr !== "<f4" && descr !== "<f8") {
-    throw new Error(
-      `${name}: dtype '${descr}' is not supported; save the map as little-endian float32 ('<f4') or float64 ('<f8')`,
-    );
-  }
-  if (fortran === "True") {
-    throw new Error(
-      `${name}: Fortran-order array; save it in C order (np.ascontiguousarray) before evaluating`,
-    );
-  }
-  const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
-  if (shape.length !== 2 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new Error(`${name}: shape (${shapeText}) is not 2-D; expected one H×W map per image`);
+  const { shape, data } = parseNpyArray(bytes, name);
+  if (shape.length !== 2 || shape.some((d) => d < 1)) {
+    throw new Error(`${name}: shape (${shape.join(", ")}) is not 2-D; expected one H×W map per image`);
   }
   const [height, width] = shape;
-  const itemSize = descr === "<f4" ? 4 : 8;
-  const start = headerStart + headerLength;
-  const byteLength = width * height * itemSize;
-  if (bytes.length - start < byteLength) {
-    throw new Error(
-      `${name}: truncated: ${bytes.length - start} data bytes, expected ${byteLength} for ${height}×${width}`,
-    );
-  }
-  // Copy so the typed array is aligned and owns its memory.
-  const buffer = bytes.slice(start, start + byteLength).buffer;
-  const data = itemSize === 4 ? new Float32Array(buffer) : new Float64Array(buffer);
   return { width, height, data };
 }
 

@@ -6,6 +6,10 @@
  *   VT-ADL's "PR AUC").
  * - Pixel level: {@linkcode pixelAuroc} (pooled; {@linkcode vtadlCodePro} is the same number under the name
  *   VT-ADL's code prints) and {@linkcode auPro} (official MVTec AD AU-PRO up to an FPR limit).
+ * - Dialects that published numbers used, each described in {@linkcode METRIC_DIALECTS}: image scores from
+ *   maps ({@linkcode mapMaxScore}, ADer's {@linkcode pooledMapMaxScore}), F1-max ({@linkcode f1MaxImage},
+ *   {@linkcode f1MaxPixel}, {@linkcode f1MaxPixelAder}) and approximate AU-PRO ({@linkcode auProCflow},
+ *   {@linkcode auProAder}, {@linkcode auProAnomalibLegacy}).
  *
  * @example
  * ```ts
@@ -27,3 +31,14 @@ export { labelRegions8 } from "./connected_components.ts";
 export type { RegionLabels } from "./connected_components.ts";
 export { PairwiseStream, pairwiseSum, trapezoidToLimit } from "./trapezoid.ts";
 export type { TrapezoidResult } from "./trapezoid.ts";
+export { mapMaxScore, pooledMapMaxScore } from "./map_score.ts";
+export { f1MaxImage, f1MaxPixel, f1MaxPixelAder } from "./f1_max.ts";
+export type { F1Max } from "./f1_max.ts";
+export { walkPooledScores } from "./pixel.ts";
+export type { PooledCounts } from "./pixel.ts";
+export { auProAder, auProCflow } from "./pro_sampled.ts";
+export type { SampledAuProOptions, SampledAuProResult } from "./pro_sampled.ts";
+export { auProAnomalibLegacy } from "./pro_anomalib_legacy.ts";
+export type { LegacyAuProOptions, LegacyAuProResult } from "./pro_anomalib_legacy.ts";
+export { dialectByKey, METRIC_DIALECTS, sameDialect } from "./dialects.ts";
+export type { DialectKind, MetricDialect } from "./dialects.ts";

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
+import { checkMapsAndMasks, nonFiniteScoreError, pooledPixelCounts } from "./validate.ts";
 import { BucketedKeys, BUCKETS, BucketScratch, floatKeyInt32, resolveBucket } from "./score_keys.ts";
-import { mannWhitneyAuc, tieGroups } from "./roc.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
 /**
@@ -25,8 +24,16 @@ import type { MaskMap, ScoreMap } from "./types.ts";
  */
 export function pixelAuroc(maps: ScoreMap[], masks: MaskMap[]): number {
   checkMapsAndMasks(maps, masks, "pixelAuroc");
-  const float32 = maps.every((m) => m.data instanceof Float32Array);
-  return float32 ? pixelAurocFloat32(maps, masks) : pixelAurocGeneral(maps, masks);
+  const { defect, total } = pooledPixelCounts(maps, masks);
+  if (defect === 0 || defect === total) throw oneClassError(defect, total);
+  // Mann–Whitney from the highest score down: normals strictly below = total − seen − this group.
+  let twiceU = 0, normalSeen = 0;
+  const nNormal = total - defect;
+  walkPooledScores(maps, masks, (neg, pos) => {
+    twiceU += pos * (2 * (nNormal - normalSeen - neg) + neg);
+    normalSeen += neg;
+  }, "pixelAuroc");
+  return twiceU / (2 * defect * nNormal);
 }
 
 /**
@@ -42,7 +49,41 @@ function oneClassError(defect: number, total: number): RangeError {
   );
 }
 
-function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
+/** Totals of a pooled pixel population. */
+export interface PooledCounts {
+  /** Pixels with a non-zero mask value. */
+  defect: number;
+  /** Pixels with mask value 0. */
+  normal: number;
+}
+
+/**
+ * Walks every distinct pixel score of all maps from the highest down, calling `visit(normal, defect)` with
+ * the number of mask-0 and mask-non-0 pixels holding exactly that score: the one ordering that pooled
+ * pixel metrics (ROC-AUC, F1-max) need. Float32 maps are ordered by bit pattern in buckets, others by a
+ * sort. Throws on non-finite scores (naming image and pixel) and on size mismatches.
+ *
+ * @example
+ * ```ts
+ * walkPooledScores([map], [mask], (normal, defect) => { tp += defect; fp += normal; });
+ * ```
+ */
+export function walkPooledScores(
+  maps: ScoreMap[],
+  masks: MaskMap[],
+  visit: (normal: number, defect: number) => void,
+  metric = "walkPooledScores",
+): PooledCounts {
+  checkMapsAndMasks(maps, masks, metric);
+  const float32 = maps.every((m) => m.data instanceof Float32Array);
+  return float32 ? walkFloat32(maps, masks, visit) : walkGeneral(maps, masks, visit);
+}
+
+function walkFloat32(
+  maps: ScoreMap[],
+  masks: MaskMap[],
+  visit: (normal: number, defect: number) => void,
+): PooledCounts {
   const normal = new BucketedKeys(), defect = new BucketedKeys();
   let nDefect = 0, nTotal = 0;
   for (let i = 0; i < maps.length; i++) {
@@ -61,7 +102,6 @@ function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
     }
     nTotal += bits.length;
   }
-  if (nDefect === 0 || nDefect === nTotal) throw oneClassError(nDefect, nTotal);
   normal.plan(0, false);
   defect.plan(0, false);
   for (let i = 0; i < maps.length; i++) {
@@ -74,46 +114,50 @@ function pixelAurocFloat32(maps: ScoreMap[], masks: MaskMap[]): number {
       pop.low[pop.cursor[key >>> 16]++] = key;
     }
   }
-  const nNormal = nTotal - nDefect;
   const scratch = new BucketScratch();
   const nk = new Uint32Array(BUCKETS), dk = new Uint32Array(BUCKETS);
   const nv = new Float64Array(BUCKETS), dv = new Float64Array(BUCKETS);
-  let twiceU = 0, normalSeen = 0;
   for (let b = BUCKETS - 1; b >= 0; b--) {
     const nN = resolveBucket(normal, b, scratch, nk, nv);
     const nD = resolveBucket(defect, b, scratch, dk, dv);
     let i = 0, j = 0;
     while (i < nN || j < nD) {
-      let neg = 0, pos = 0;
-      if (j >= nD || (i < nN && nk[i] > dk[j])) neg = nv[i++];
-      else if (i >= nN || dk[j] > nk[i]) pos = dv[j++];
-      else {
-        neg = nv[i++];
-        pos = dv[j++];
-      }
-      twiceU += pos * (2 * (nNormal - normalSeen - neg) + neg);
-      normalSeen += neg;
+      if (j >= nD || (i < nN && nk[i] > dk[j])) visit(nv[i++], 0);
+      else if (i >= nN || dk[j] > nk[i]) visit(0, dv[j++]);
+      else visit(nv[i++], dv[j++]);
     }
   }
-  return twiceU / (2 * nDefect * nNormal);
+  return { defect: nDefect, normal: nTotal - nDefect };
 }
 
-function pixelAurocGeneral(maps: ScoreMap[], masks: MaskMap[]): number {
+function walkGeneral(
+  maps: ScoreMap[],
+  masks: MaskMap[],
+  visit: (normal: number, defect: number) => void,
+): PooledCounts {
   let total = 0;
   for (const m of maps) total += m.data.length;
   const scores = new Float64Array(total), labels = new Uint8Array(total);
-  let o = 0;
+  let o = 0, nDefect = 0;
   for (let i = 0; i < maps.length; i++) {
     const data = maps[i].data, mask = masks[i].data;
     for (let p = 0; p < data.length; p++, o++) {
       if (!Number.isFinite(data[p])) throw nonFiniteScoreError(i, maps[i], p);
       scores[o] = data[p];
       labels[o] = mask[p] === 0 ? 0 : 1;
+      nDefect += labels[o];
     }
   }
-  let nDefect = 0;
-  for (let k = 0; k < total; k++) nDefect += labels[k];
-  if (nDefect === 0 || nDefect === total) throw oneClassError(nDefect, total);
-  const g = tieGroups(scores, labels, "pixelAuroc");
-  return mannWhitneyAuc(g.positives, g.negatives, g.thresholds.length, g.totalPositives, g.totalNegatives);
+  const order = new Uint32Array(total).map((_, i) => i);
+  order.sort((a, b) => scores[b] - scores[a]);
+  for (let k = 0; k < total;) {
+    const s = scores[order[k]];
+    let neg = 0, pos = 0;
+    for (; k < total && scores[order[k]] === s; k++) {
+      if (labels[order[k]] === 1) pos++;
+      else neg++;
+    }
+    visit(neg, pos);
+  }
+  return { defect: nDefect, normal: total - nDefect };
 }

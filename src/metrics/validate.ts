@@ -96,3 +96,27 @@ export function checkMapsAndMasks(maps: ScoreMap[], masks: MaskMap[], metric: st
     }
   }
 }
+
+/** The smallest and largest score over all maps; throws on NaN or infinity, naming image and pixel. */
+export function finiteScoreRange(maps: ScoreMap[]): [number, number] {
+  let min = Infinity, max = -Infinity;
+  for (const [i, m] of maps.entries()) {
+    for (let p = 0; p < m.data.length; p++) {
+      const v = m.data[p];
+      if (!Number.isFinite(v)) throw nonFiniteScoreError(i, m, p);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return [min, max];
+}
+
+/** Pixels over all maps, and how many of them have a non-zero mask value. */
+export function pooledPixelCounts(maps: ScoreMap[], masks: MaskMap[]): { defect: number; total: number } {
+  let total = 0, defect = 0;
+  for (const [i, m] of masks.entries()) {
+    total += maps[i].data.length;
+    for (let p = 0; p < m.data.length; p++) if (m.data[p] !== 0) defect++;
+  }
+  return { defect, total };
+}

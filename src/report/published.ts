@@ -366,7 +366,7 @@ export const TABLE3_MVTEC: PublishedTable = {
       values: byRows(MVTEC_ROWS, MVTEC_ROWS.map(() => null)),
       printedMean: 0.914,
       caveats: [
-        "Multi-scale Uninformed Students mean 0.914 [secondary: sotaverified.org listing]; per-category values not transcribed.",
+        "Multi-scale Uninformed Students mean 0.914 [secondary: https://sotaverified.org/papers/uninformed-students-student-teacher-anomaly lists 91.4 / 90 / 85.7 for multi-scale / p=33 / p=65; the paper's Table 1 could not be read]; per-category values not transcribed.",
       ],
     },
     {
@@ -460,7 +460,7 @@ export const TABLE4_BTAD: PublishedTable = {
     },
   ],
   notes: [
-    "The mapping of product 0/1/2 to folders 01/02/03 is assumed from order [unverified].",
+    "The mapping of product 0/1/2 to folders 01/02/03 is assumed from order [unverified]: the paper's Sec. V.A sizes (products 1, 2, 3 = 1600², 600², 800×600) match folders 01, 02, 03, but its training counts (400, 1000, 399) swap 02 and 03, and Table IV's rows 0/1/2 are not tied to them.",
     "Later papers (e.g. FastFlow) reuse these numbers as pixel AUROC; BTAD numbers copied between papers are not comparable.",
   ],
 };
@@ -495,7 +495,7 @@ export const FASHION_MNIST_PUBLISHED: PublishedTable = {
     fashionMean("panda", "PANDA", 95.6, "Reiss et al., CVPR 2021, Table 1"),
   ],
   notes: [
-    "[unverified] These means are recalled from the cited papers, not read from them; per-class values are not transcribed.",
+    "[unverified] These means are recalled from the cited papers, not read from them; per-class values are not transcribed. A check against GEOM Table 1, GOAD Table 2 and PANDA Table 1 could not read those tables (only the papers' first pages were reachable), so they stay unverified.",
     "VT-ADL does not report Fashion-MNIST: any VT-ADL number here is the harness's own, with its documented MNIST configuration.",
   ],
 };
