@@ -54,8 +54,9 @@ export async function checkDecoderGradients(backends: BackendChoice[]): Promise<
     const out = convTransposeOutSize(layer, side);
     const name =
       `layer ${i}: ${side}²×${layer.cin} → ${out}²×${layer.cout}, k${layer.kernel} s${layer.stride} crop ${layer.crop}`;
-    const run = () =>
-      tf.tidy(() => {
+    // Values are read with the async API: synchronous reads need a canvas on webgpu.
+    const run = async () => {
+      const tensors = tf.tidy(() => {
         const x = tf.randomUniform([1, side, side, layer.cin], -1, 1, "float32", 1);
         const w = tf.randomUniform(
           [layer.kernel, layer.kernel, layer.cout, layer.cin],
@@ -75,13 +76,17 @@ export async function checkDecoderGradients(backends: BackendChoice[]): Promise<
             pad,
           );
         const [dx, dw] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(f(x, w), up)))([x, w]);
-        return [f(x, w), dx, dw].map((t) => Float32Array.from(t.dataSync()));
+        return [f(x, w), dx, dw];
       });
+      const values = await Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose(tensors);
+      return values;
+    };
     await initBackend("cpu");
-    const reference = run();
+    const reference = await run();
     for (const backend of backends) {
       const info = await initBackend(backend);
-      const [y, dx, dw] = run();
+      const [y, dx, dw] = await run();
       rows.push({
         layer: name,
         backend: info.name,
