@@ -17,6 +17,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -133,7 +134,8 @@ export class HarnessBench {
   }
 
   #sample(): void {
-    this.#peak = Math.max(this.#peak, Deno.memoryUsage().rss);
+    // maxRSS is the kernel's high-water mark (KiB): it also sees peaks inside a step.
+    this.#peak = Math.max(this.#peak, Deno.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
   }
 
   /** Times `steps` training steps and one scoring pass over the batch (warming up on the first call). */
