@@ -15,30 +15,12 @@
  */
 import type { OnnxNode } from "./onnx_model.ts";
 import { floatInfo, type OrtKernels } from "./ort_kernels.ts";
+import type { AdamArrays, AdamCoefficients } from "../train/adam.ts";
+
+export type { AdamArrays, AdamCoefficients };
 
 /** Elements per graph run: each of the ~15 streams stays within a few MiB of cache. */
 export const ADAM_CHUNK = 262144;
-
-/** Float32 coefficients of one step (already rounded as tfjs stores its scalars). */
-export interface AdamCoefficients {
-  beta1: number;
-  oneMinusBeta1: number;
-  beta2: number;
-  oneMinusBeta2: number;
-  weightDecay: number;
-  epsilon: number;
-  stepSize: number;
-  sqrtBiasCorrection2: number;
-}
-
-/** One parameter's arrays, updated in place. `accumulator` when its gradients are summed across steps. */
-export interface AdamArrays {
-  param: Float32Array;
-  grad: Float32Array;
-  m: Float32Array;
-  v: Float32Array;
-  accumulator: Float32Array | null;
-}
 
 const COEFFICIENT_NAMES = [
   "beta1",

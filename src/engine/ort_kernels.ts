@@ -208,11 +208,31 @@ export class OrtKernels {
         [g.batch, g.outHeight, g.outWidth, g.outChannels],
       );
     }
+    return this.#convThroughNchw(
+      "conv",
+      x,
+      filter,
+      this.transpose(filter, [3, 2, 0, 1]),
+      convAttributes(g),
+      g,
+    );
+  }
+
+  /**
+   * An NHWC convolution run as onnxruntime's NCHW Conv: x is moved to NCHW, `w` is the filter already in
+   * ONNX's [Co, Ci/group, kh, kw] layout (made from `filter`), and the result is moved back to NHWC.
+   */
+  #convThroughNchw(
+    kind: string,
+    x: HostTensor,
+    filter: HostTensor,
+    w: HostTensor,
+    attributes: OnnxNode["attributes"],
+    g: ConvGeometry,
+  ): HostTensor {
     const xt = this.transpose(x, [0, 3, 1, 2]);
-    const w = this.transpose(filter, [3, 2, 0, 1]);
-    const attributes = convAttributes(g);
     const y = this.runNodes(
-      `conv|${xt.shape}|${w.shape}|${JSON.stringify(attributes)}`,
+      `${kind}|${xt.shape}|${w.shape}|${JSON.stringify(attributes)}`,
       () => [
         { op: "Conv", inputs: ["x0", "x1"], outputs: ["y0"], attributes },
       ],
@@ -382,22 +402,8 @@ export class OrtKernels {
 
   /** NHWC depthwise conv2d: x [B, H, W, C] ⊛ filter [kh, kw, C, m] → [B, Ho, Wo, C·m]. */
   depthwiseConv2d(x: HostTensor, filter: HostTensor, g: ConvGeometry): HostTensor {
-    const xt = this.transpose(x, [0, 3, 1, 2]);
-    const w = this.#depthwiseWeight(filter);
     const attributes = { ...convAttributes(g), group: { int: g.inChannels } };
-    const y = this.runNodes(
-      `dwconv|${xt.shape}|${w.shape}|${JSON.stringify(attributes)}`,
-      () => [
-        { op: "Conv", inputs: ["x0", "x1"], outputs: ["y0"], attributes },
-      ],
-      [xt, w],
-      [g.batch, g.outChannels, g.outHeight, g.outWidth],
-    );
-    this.#drop(xt, x);
-    this.#drop(w, filter);
-    const out = this.transpose(y, [0, 2, 3, 1]);
-    this.#drop(y, out);
-    return out;
+    return this.#convThroughNchw("dwconv", x, filter, this.#depthwiseWeight(filter), attributes, g);
   }
 
   /** Input gradient of {@linkcode depthwiseConv2d}: dy [B, Ho, Wo, C·m] → dx [B, H, W, C]. */

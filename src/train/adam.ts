@@ -119,7 +119,7 @@ export class Adam {
     const f = Math.fround;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const { stepSize, sqrtBc2 } = this.#coefficients();
-    const c: FusedCoefficients = {
+    const c: AdamCoefficients = {
       beta1: f(beta1),
       oneMinusBeta1: f(1 - beta1),
       beta2: f(beta2),
@@ -175,7 +175,7 @@ export class Adam {
 interface HostArrays {
   read(t: tf.Tensor): Float32Array;
   /** The backend's own vectorised in-place update, when it has one (bit-identical to fusedAdamStep). */
-  adamStep?: (arrays: FusedArrays, c: FusedCoefficients) => void;
+  adamStep?: (arrays: AdamArrays, c: AdamCoefficients) => void;
   allocate(length: number): Float32Array;
   /** The tensor's own array when it may be updated in place, else null. */
   exclusive(t: tf.Tensor): Float32Array | null;
@@ -188,7 +188,7 @@ interface HostBackend {
   allocateFloat32?(length: number): Float32Array;
   /** The onnxruntime engine: a tensor's array when nothing else can see it (see native_backend.ts). */
   exclusiveFloat32?(t: tf.Tensor): Float32Array | null;
-  adamStep?(arrays: FusedArrays, c: FusedCoefficients): void;
+  adamStep?(arrays: AdamArrays, c: AdamCoefficients): void;
 }
 
 /** Host-array access for the current backend, or null when tensors live on a device (webgpu, tensorflow). */
@@ -216,7 +216,7 @@ function assignArray(variable: tf.Variable, array: Float32Array, shape: number[]
 }
 
 /** Float32 coefficients of one step (each rounded as tfjs rounds a scalar operand). */
-interface FusedCoefficients {
+export interface AdamCoefficients {
   beta1: number;
   oneMinusBeta1: number;
   beta2: number;
@@ -227,8 +227,8 @@ interface FusedCoefficients {
   sqrtBiasCorrection2: number;
 }
 
-/** A parameter's arrays, updated in place. */
-interface FusedArrays {
+/** One parameter's arrays, updated in place. `accumulator` when its gradients are summed across steps. */
+export interface AdamArrays {
   param: Float32Array;
   grad: Float32Array;
   m: Float32Array;
@@ -241,7 +241,7 @@ interface FusedArrays {
  * the tensor-op version stores one (tfjs-cpu computes each op in float64 and stores float32), so both
  * give the same bits.
  */
-function fusedAdamStep(a: FusedArrays, c: FusedCoefficients): void {
+function fusedAdamStep(a: AdamArrays, c: AdamCoefficients): void {
   const f = Math.fround;
   const { param: p, grad: g, m, v, accumulator: acc } = a;
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, weightDecay, epsilon, stepSize } = c;
