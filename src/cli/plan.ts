@@ -11,7 +11,6 @@
  *
  * @module
  */
-import type { CellSelection } from "../pipeline/shard.ts";
 import {
   chooseCategories,
   enumerateCells,
@@ -67,7 +66,7 @@ function buildPlan(
   const options = reproduceOptionsFromFlags(flags, positionals, {});
   resolveRequestConfigs(options); // a bad --config or --set fails here, as in reproduce
   const categories = chooseCategories(options.dataset, knownCategories(options.dataset), options.categories);
-  const cells = selectCells(enumerateCells(options, categories), options.selection as CellSelection);
+  const cells = selectCells(enumerateCells(options, categories), options.selection ?? { kind: "all" });
   if (flags.shards === undefined) {
     return {
       include: cells.map(({ cellId, dataset, category, model, seed }) => ({
