@@ -21,6 +21,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./reproduce.ts")).command,
   },
   {
+    name: "plan",
+    summary: "Print the cells reproduce would run, as JSON (a GitHub Actions matrix)",
+    load: async () => (await import("./plan.ts")).command,
+  },
+  {
     name: "download",
     summary: "Download and verify a dataset from datasets.lock.json",
     load: async () => (await import("./download.ts")).command,

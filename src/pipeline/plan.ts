@@ -9,6 +9,9 @@
  *   checkpoint is only ever continued by the same training.
  * - cell key: SHA-256 over the training key and the evaluation settings: what "the same cell" means for
  *   skipping completed work. The run id is readable and ends with its first 8 hex digits.
+ * - cell id: `<dataset>.<category>.<model>.seed<S>`, the cell's place in the plan. It needs no data (so
+ *   `deno task plan` prints it before anything is downloaded) and names one cell among the cells of the
+ *   same reproduce arguments; `--cell ID` and `--shard I/N` select cells by it (`shard.ts`).
  *
  * @module
  */
@@ -22,6 +25,7 @@ import {
   type ModelName,
   MODELS,
 } from "../core/models.ts";
+import { UsageError } from "../core/errors.ts";
 import { configHash, type ModelConfig, resolveConfig } from "../models/configs.ts";
 import type { EvalResolution, EvaluationSettings } from "../runs/record.ts";
 import { canonicalJsonSha256 } from "../util/canonical_json.ts";
@@ -55,11 +59,108 @@ export interface PlannedDataset {
   categories: string[];
 }
 
+/**
+ * The categories a plan covers: the requested ones (checked against `available`, in the order given), else
+ * every available one. `available` is what `listCategories` finds installed (sorted by name), or, before
+ * anything is installed, {@linkcode knownCategories}: the same list for a complete dataset, so a plan
+ * printed without data has the cells, in the same order, that the workers plan on the data.
+ *
+ * @example
+ * ```ts
+ * chooseCategories("synthetic", knownCategories("synthetic"), ["weave"]); // ["weave"]
+ * ```
+ */
+export function chooseCategories(
+  dataset: DatasetName,
+  available: readonly string[],
+  requested?: string[],
+): string[] {
+  if (!requested) return [...available];
+  const unknown = requested.filter((c) => !available.includes(c));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown ${dataset} categor${unknown.length > 1 ? "ies" : "y"} ${unknown.join(", ")}: choose from ${
+        available.join(", ")
+      }`,
+    );
+  }
+  return requested;
+}
+
+/**
+ * Every category of a dataset as the registry knows it, sorted by name as `listCategories` sorts the
+ * installed folders (the registry's own order is the paper's row order, which tables use).
+ *
+ * @example
+ * ```ts
+ * knownCategories("synthetic"); // ["disc", "lattice", "weave"]
+ * ```
+ */
+export function knownCategories(dataset: DatasetName): string[] {
+  return [...DATASETS[dataset].categories].sort();
+}
+
+/** Where a cell sits in a plan: what its id is made of. */
+export interface CellCoordinates {
+  dataset: DatasetName;
+  category: string;
+  model: ModelName;
+  seed: number;
+}
+
+/** A cell of a plan before any data is known: its coordinates and its id. */
+export interface PlannedCellId extends CellCoordinates {
+  /** `<dataset>.<category>.<model>.seed<S>`, see {@linkcode cellIdOf}. */
+  cellId: string;
+}
+
+/**
+ * The id of a cell: `<dataset>.<category>.<model>.seed<S>`, characters other than letters, digits, `.`,
+ * `_` and `-` replaced by `-`. Safe as a file name, a GitHub Actions artifact name and a Kubernetes
+ * label value; stable across machines because it depends on nothing but the plan's coordinates.
+ *
+ * @example
+ * ```ts
+ * cellIdOf({ dataset: "synthetic", category: "disc", model: "vtadl", seed: 0 }); // "synthetic.disc.vtadl.seed0"
+ * ```
+ */
+export function cellIdOf({ dataset, category, model, seed }: CellCoordinates): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, "-");
+  return [dataset, safe(category), model, `seed${seed}`].join(".");
+}
+
+/**
+ * The cells of a request over `categories`, in the one order every plan uses: category × model × seed.
+ *
+ * @example
+ * ```ts
+ * enumerateCells({ dataset: "synthetic", models: ["vtadl"], seeds: [0, 1] }, ["disc"]).map((c) => c.cellId);
+ * // ["synthetic.disc.vtadl.seed0", "synthetic.disc.vtadl.seed1"]
+ * ```
+ */
+export function enumerateCells(
+  request: Pick<PlanRequest, "dataset" | "models" | "seeds">,
+  categories: readonly string[],
+): PlannedCellId[] {
+  const cells: PlannedCellId[] = [];
+  for (const category of categories) {
+    for (const model of request.models) {
+      for (const seed of request.seeds) {
+        const coordinates = { dataset: request.dataset, category, model, seed };
+        cells.push({ ...coordinates, cellId: cellIdOf(coordinates) });
+      }
+    }
+  }
+  return cells;
+}
+
 /** One cell, fully resolved. */
 export interface CellPlan {
   /** 1-based position in the plan, and the plan's size. */
   index: number;
   total: number;
+  /** The cell's place in the plan (`cellIdOf`); `--cell` and `--shard` select by it. */
+  cellId: string;
   /** Run id: readable, unique per cell key. */
   runId: string;
   dataset: DatasetName;
@@ -139,45 +240,42 @@ export function planCells(request: PlanRequest, dataset: PlannedDataset): CellPl
   const spec = DATASETS[request.dataset];
   const configs = resolveRequestConfigs(request);
   const cells: Omit<CellPlan, "index" | "total">[] = [];
-  for (const category of dataset.categories) {
-    for (const model of request.models) {
-      const config = configs[model]!;
-      const hash = configHash(config);
-      const preprocess = spec.preprocess(config);
-      const subset = request.limits ?? null;
-      const evaluation = evaluationOf(request, model, config);
-      for (const seed of request.seeds) {
-        const training: TrainingIdentity = {
-          model,
-          configHash: hash,
-          seed,
-          data: {
-            dataset: request.dataset,
-            contentDigest: dataset.contentDigest,
-            category,
-            preprocess,
-            subset,
-          },
-        };
-        const key = trainingKey(training);
-        const cellKey = canonicalJsonSha256({ trainingKey: key, evaluation });
-        cells.push({
-          runId: runIdOf([request.dataset, category, model, config.name, `seed${seed}`], cellKey),
-          dataset: request.dataset,
-          category,
-          model,
-          seed,
-          config,
-          configHash: hash,
-          preprocess,
-          subset,
-          evaluation,
-          training,
-          trainingKey: key,
-          cellKey,
-        });
-      }
-    }
+  for (const { cellId, category, model, seed } of enumerateCells(request, dataset.categories)) {
+    const config = configs[model]!;
+    const hash = configHash(config);
+    const preprocess = spec.preprocess(config);
+    const subset = request.limits ?? null;
+    const evaluation = evaluationOf(request, model, config);
+    const training: TrainingIdentity = {
+      model,
+      configHash: hash,
+      seed,
+      data: {
+        dataset: request.dataset,
+        contentDigest: dataset.contentDigest,
+        category,
+        preprocess,
+        subset,
+      },
+    };
+    const key = trainingKey(training);
+    const cellKey = canonicalJsonSha256({ trainingKey: key, evaluation });
+    cells.push({
+      cellId,
+      runId: runIdOf([request.dataset, category, model, config.name, `seed${seed}`], cellKey),
+      dataset: request.dataset,
+      category,
+      model,
+      seed,
+      config,
+      configHash: hash,
+      preprocess,
+      subset,
+      evaluation,
+      training,
+      trainingKey: key,
+      cellKey,
+    });
   }
   return cells.map((c, i) => ({ ...c, index: i + 1, total: cells.length }));
 }

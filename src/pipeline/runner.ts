@@ -12,16 +12,22 @@
  * @module
  */
 import { join } from "node:path";
-import type { DatasetName } from "../core/datasets.ts";
 import { DEFAULT_INTEGRATION_LIMIT, type MetricKey, METRICS } from "../core/metrics.ts";
-import { UsageError } from "../core/errors.ts";
 import type { EnsuredDataset } from "../datasets/ensure.ts";
 import type { BackendChoice, BackendInfo } from "../train/backend.ts";
+import { UsageError } from "../core/errors.ts";
 import { collectEnvironment } from "../eval/environment.ts";
 import type { RunRecord } from "../runs/record.ts";
 import type { FileLockOptions } from "../util/file_lock.ts";
 import type { PipelineDeps } from "./deps.ts";
-import { type CellPlan, planCells, type PlanRequest, resolveRequestConfigs } from "./plan.ts";
+import {
+  type CellPlan,
+  chooseCategories,
+  planCells,
+  type PlanRequest,
+  resolveRequestConfigs,
+} from "./plan.ts";
+import { type CellSelection, describeSelection, selectCells } from "./shard.ts";
 import { type CellOutcome, formatDuration, runCellLocked, type RunContext } from "./cell.ts";
 
 /** Options of {@linkcode runReproduce}. */
@@ -53,6 +59,8 @@ export interface ReproduceOptions extends PlanRequest {
   scoreBatchSize?: number;
   /** Per-cell lock timings (tests). */
   lockOptions?: FileLockOptions;
+  /** Which cells of the plan this worker runs (`--shard`, `--cell`, a batch engine's index). Default all. */
+  selection?: CellSelection;
 }
 
 /** A finished cell (busy cells are resolved before the runner returns). */
@@ -67,22 +75,10 @@ export interface ReproduceResult {
   categories: string[];
   backend: BackendInfo;
   outcomes: FinishedCell[];
+  /** Cells in the whole plan (the outcomes cover the selected ones only). */
+  plannedCells: number;
   /** True when the signal stopped the run before every cell was done. */
   interrupted: boolean;
-}
-
-/** The categories to run: the requested ones (checked against what is installed), else all. */
-function chooseCategories(dataset: DatasetName, available: string[], requested?: string[]): string[] {
-  if (!requested) return available;
-  const unknown = requested.filter((c) => !available.includes(c));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `unknown ${dataset} categor${unknown.length > 1 ? "ies" : "y"} ${unknown.join(", ")}: choose from ${
-        available.join(", ")
-      }`,
-    );
-  }
-  return requested;
 }
 
 /**
@@ -112,7 +108,12 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   });
   const available = await deps.listCategories(options.dataset, ensured.root);
   const categories = chooseCategories(options.dataset, available, options.categories);
-  const plans = planCells(options, { contentDigest: ensured.manifestSha256, categories });
+  const planned = planCells(options, { contentDigest: ensured.manifestSha256, categories });
+  const selection = options.selection ?? { kind: "all" };
+  const plans = selectCells(planned, selection);
+  if (selection.kind !== "all") {
+    log(`reproduce: ${describeSelection(selection, plans.length, planned.length)}`);
+  }
   const backend = await deps.initBackend(options.backend, { threads: options.threads });
   const ctx: RunContext = {
     deps,
@@ -162,7 +163,14 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   finished.sort((a, b) =>
     plans.findIndex((p) => p.runId === a.runId) - plans.findIndex((p) => p.runId === b.runId)
   );
-  return { dataset: ensured, categories, backend, outcomes: finished, interrupted };
+  return {
+    dataset: ensured,
+    categories,
+    backend,
+    outcomes: finished,
+    plannedCells: planned.length,
+    interrupted,
+  };
 }
 
 function reportEta(finished: FinishedCell[], remaining: number, log: (line: string) => void): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readRunRecords } from "../runs/store.ts";
+import { readMergedRunRecords, type RecordPreference } from "../runs/merge.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { datasetsOf, renderDatasetTable, renderLeaderboard } from "./tables.ts";
 
@@ -14,6 +14,10 @@ import { datasetsOf, renderDatasetTable, renderLeaderboard } from "./tables.ts";
 export interface WriteReportOptions {
   /** Folder of run folders. Default `reports/runs`. */
   runsDir?: string;
+  /** Several folders of run folders (workers' outputs), merged; replaces `runsDir` when given. */
+  runsDirs?: string[];
+  /** Which of two different records of one cell wins (default: refuse, see `runs/merge.ts`). */
+  prefer?: RecordPreference;
   /** Where the markdown goes. Default `reports`. */
   outDir?: string;
   /** Only these datasets (default: every dataset with records). */
@@ -42,9 +46,12 @@ export interface WrittenReport {
  * ```
  */
 export async function writeReport(
-  { runsDir = "reports/runs", outDir = "reports", datasets }: WriteReportOptions = {},
+  { runsDir = "reports/runs", runsDirs, prefer, outDir = "reports", datasets }: WriteReportOptions = {},
 ): Promise<WrittenReport> {
-  const { records, warnings } = await readRunRecords(runsDir);
+  const dirs = runsDirs ?? [runsDir];
+  const merged = await readMergedRunRecords(dirs, { prefer });
+  const { warnings } = merged;
+  const records = merged.entries.map((e) => e.record);
   const selected = datasets ? records.filter((r) => datasets.includes(r.dataset.name)) : records;
   const files: string[] = [];
   const sections: string[] = [];
@@ -63,7 +70,7 @@ export async function writeReport(
   const markdown = [
     "# vtadl-bench report",
     "",
-    `Rendered from ${selected.length} run record(s) in \`${runsDir}\`.`,
+    `Rendered from ${selected.length} run record(s) in ${dirs.map((d) => `\`${d}\``).join(", ")}.`,
     "",
     ...sections,
   ].join("\n");

@@ -115,27 +115,54 @@ export async function readRunRecord(path: string): Promise<RunRecord | null> {
   return parseRunRecord(value, path);
 }
 
-/** Every run record under `runsDir` (one folder per run), sorted by run id; warnings for unreadable ones. */
-export async function readRunRecords(
+/** A run record and the `result.json` it was read from. */
+export interface StoredRunRecord {
+  record: RunRecord;
+  /** Path of its `result.json`. */
+  path: string;
+}
+
+/**
+ * Every run record under `runsDir` (one folder per run) with its file, sorted by folder name; warnings for
+ * unreadable ones and for a missing folder.
+ *
+ * @example
+ * ```ts
+ * const { entries } = await readRunRecordEntries("reports/runs");
+ * for (const { record, path } of entries) console.log(record.runId, path);
+ * ```
+ */
+export async function readRunRecordEntries(
   runsDir: string,
-): Promise<{ records: RunRecord[]; warnings: string[] }> {
-  const records: RunRecord[] = [];
+): Promise<{ entries: StoredRunRecord[]; warnings: string[] }> {
+  const stored: StoredRunRecord[] = [];
   const warnings: string[] = [];
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(runsDir));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { records, warnings: [`no run folder at ${runsDir}`] };
+    if (error instanceof Deno.errors.NotFound) {
+      return { entries: stored, warnings: [`no run folder at ${runsDir}`] };
+    }
     throw error;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory || entry.name.startsWith(".")) continue;
+    const path = join(runsDir, entry.name, "result.json");
     try {
-      const record = await readRunRecord(join(runsDir, entry.name, "result.json"));
-      if (record) records.push(record);
+      const record = await readRunRecord(path);
+      if (record) stored.push({ record, path });
     } catch (error) {
       warnings.push(error instanceof Error ? error.message : String(error));
     }
   }
-  return { records, warnings };
+  return { entries: stored, warnings };
+}
+
+/** Every run record under `runsDir` (one folder per run), sorted by run id; warnings for unreadable ones. */
+export async function readRunRecords(
+  runsDir: string,
+): Promise<{ records: RunRecord[]; warnings: string[] }> {
+  const { entries, warnings } = await readRunRecordEntries(runsDir);
+  return { records: entries.map((e) => e.record), warnings };
 }
