@@ -32,6 +32,11 @@ export interface EvaluateTreeOptions {
   size?: number;
   /** Seed of the synthetic content. Default 1. */
   seed?: number;
+  /**
+   * Score added inside defects. Default 0.05: small enough that max-of-map image scores of good and
+   * defective images overlap, so that image AUROC is not simply 1.
+   */
+  lift?: number;
 }
 
 /**
@@ -44,7 +49,7 @@ export interface EvaluateTreeOptions {
  */
 export async function writeEvaluateTree(
   out: string,
-  { images = 100, size = 1024, seed = 1 }: EvaluateTreeOptions = {},
+  { images = 100, size = 1024, seed = 1, lift = 0.05 }: EvaluateTreeOptions = {},
 ): Promise<{ maps: string; gt: string }> {
   const maps = join(out, "maps"), gt = join(out, "gt");
   const random = rng(seed);
@@ -55,7 +60,7 @@ export async function writeEvaluateTree(
   }
   await Deno.mkdir(join(gt, TREE_CATEGORY, "ground_truth", TREE_DEFECT), { recursive: true });
   for (let i = 0; i < images; i++) {
-    const { map, mask } = syntheticPair(random, i, size);
+    const { map, mask } = syntheticPair(random, i, size, lift);
     const defective = i % 2 === 1;
     const folder = defective ? TREE_DEFECT : "good";
     const stem = String(Math.floor(i / 2)).padStart(3, "0");

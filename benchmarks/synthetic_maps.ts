@@ -1,6 +1,6 @@
 /**
  * Deterministic synthetic anomaly maps and masks at MVTec scale, shared by the AU-PRO and `evaluate`
- * benchmarks: a smooth background plus uniform noise, raised by 0.6 inside elliptic defects.
+ * benchmarks: a smooth background plus uniform noise, raised (by 0.6 unless told) inside elliptic defects.
  *
  * @module
  */
@@ -21,12 +21,14 @@ export function rng(seed: number): () => number {
 
 /**
  * One synthetic map (smooth background + noise, raised inside defects) and its mask: image `index` of a
- * set drawn from `random`; odd indices get 1–3 elliptic defects (mask 255), even ones none.
+ * set drawn from `random`; odd indices get 1–3 elliptic defects (mask 255), even ones none. Scores inside
+ * a defect are raised by `lift`.
  */
 export function syntheticPair(
   random: () => number,
   index: number,
   size: number,
+  lift = 0.6,
 ): { map: ScoreMap; mask: MaskMap } {
   const data = new Float32Array(size * size);
   const mask = new Uint8Array(size * size);
@@ -48,7 +50,7 @@ export function syntheticPair(
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
-      data[p] = 0.3 * Math.sin(x / 97 + phase) * Math.cos(y / 61) + random() + (mask[p] ? 0.6 : 0);
+      data[p] = 0.3 * Math.sin(x / 97 + phase) * Math.cos(y / 61) + random() + (mask[p] ? lift : 0);
     }
   }
   return { map: { width: size, height: size, data }, mask: { width: size, height: size, data: mask } };
