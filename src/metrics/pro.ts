@@ -255,6 +255,18 @@ export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions 
   return auProOfIndex(index, lowest, masks, settings);
 }
 
+/**
+ * AU-PRO through the general path whatever the maps hold: every score sorted as a double, no buckets. The
+ * same numbers as {@linkcode auPro}; the reference the bucketed path is tested against. Internal to
+ * `src/metrics`.
+ */
+export function auProBySort(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions = {}): AuProResult {
+  const settings = auProSettings(options);
+  checkMapsAndMasks(maps, masks, "auPro");
+  checkPixelTotal(maps, "auPro");
+  return auProOfSource(float64Source(maps, masks), settings);
+}
+
 /** Validated {@linkcode AuProOptions} with defaults, plus the FPR mode's code. Internal to `src/metrics`. */
 export interface AuProSettings {
   integrationLimit: number;
