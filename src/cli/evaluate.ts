@@ -17,7 +17,7 @@ import { UsageError } from "../core/errors.ts";
 import { evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
-import { nameList, pairCategory, readAnomalyMap, readMask } from "./map_files.ts";
+import { MapReader, nameList, pairCategory } from "./map_files.ts";
 
 /** Metrics of one category (keys as in the `metrics` command's output). */
 export interface CategoryResult {
@@ -82,10 +82,27 @@ async function subdirectories(path: string): Promise<string[]> {
   return names.sort();
 }
 
-function maxOf(data: ArrayLike<number>): number {
+/** The largest score of a map; throws, naming the file, row and column, on a NaN or infinite score. */
+function finiteMax(map: ScoreMap, path: string): number {
+  const data = map.data;
   let m = -Infinity;
-  for (let i = 0; i < data.length; i++) if (data[i] > m) m = data[i];
+  for (let p = 0; p < data.length; p++) {
+    const v = data[p];
+    if (v > m) m = v;
+    else if (v !== v || v === -Infinity) throwFirstNonFinite(map, path);
+  }
+  if (m === Infinity) throwFirstNonFinite(map, path);
   return m;
+}
+
+function throwFirstNonFinite(map: ScoreMap, path: string): never {
+  const p = map.data.findIndex((v) => !Number.isFinite(v));
+  const row = Math.floor(p / map.width);
+  throw new Error(
+    `${path}: score at pixel ${p} (row ${row}, column ${p - row * map.width}) is ${
+      map.data[p]
+    }; maps must be finite`,
+  );
 }
 
 /** Evaluates every category (default: every sub-folder of `mapsDir`). */
@@ -109,29 +126,24 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
     const maps: ScoreMap[] = [], masks: MaskMap[] = [];
     const imageScores: number[] = [], labels: number[] = [];
     const sizes = new Set<string>();
+    const reader = new MapReader();
+    const noDefect = new Map<number, Uint8Array>(); // one shared all-zero mask per size (only read)
     for (const item of items) {
-      const map = await readAnomalyMap(item.mapPath);
+      const map = await reader.map(item.mapPath);
       let mask: MaskMap;
       if (item.maskPath === null) {
-        mask = { width: map.width, height: map.height, data: new Uint8Array(map.width * map.height) };
+        const n = map.width * map.height;
+        if (!noDefect.has(n)) noDefect.set(n, new Uint8Array(n));
+        mask = { width: map.width, height: map.height, data: noDefect.get(n)! };
       } else {
-        mask = await readMask(item.maskPath);
+        mask = await reader.mask(item.maskPath);
         if (mask.width !== map.width || mask.height !== map.height) {
           throw new Error(
             `${item.mapPath} is ${map.width}×${map.height} but its mask ${item.maskPath} is ${mask.width}×${mask.height}; write maps at the ground-truth resolution`,
           );
         }
       }
-      for (let p = 0; p < map.data.length; p++) {
-        if (!Number.isFinite(map.data[p])) {
-          const row = Math.floor(p / map.width);
-          throw new Error(
-            `${item.mapPath}: score at pixel ${p} (row ${row}, column ${p - row * map.width}) is ${
-              map.data[p]
-            }; maps must be finite`,
-          );
-        }
-      }
+      const max = finiteMax(map, item.mapPath);
       sizes.add(`${map.width}×${map.height}`);
       maps.push(map);
       masks.push(mask);
@@ -139,7 +151,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
       if (scores) {
         imageScores.push(scores[item.key]);
         usedScoreKeys.add(item.key);
-      } else imageScores.push(maxOf(map.data));
+      } else imageScores.push(max);
     }
     let set;
     try {

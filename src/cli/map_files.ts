@@ -8,6 +8,7 @@
  * @module
  */
 import sharp from "sharp";
+import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from "fast-png";
 import { decode as decodeTiff } from "tiff";
 import { join } from "node:path";
 import { folderConventions } from "../core/datasets.ts";
@@ -44,20 +45,22 @@ const CONVERT = "write each map as one uncompressed float32 TIFF, e.g. tifffile.
 
 /**
  * Reads a single-channel float32 or float64 TIFF map (any compression the `tiff` package decodes: none,
- * LZW, deflate, packbits), values untouched. libvips cannot read 64-bit float TIFFs, so maps are not read
- * through sharp.
+ * LZW, deflate), values untouched. libvips cannot read 64-bit float TIFFs, so maps are not read
+ * through sharp. `bytes` may be a reused buffer: the returned map owns its data.
  */
 export function readTiffMap(bytes: Uint8Array, name: string): ScoreMap {
   let pages;
   try {
-    pages = decodeTiff(bytes);
+    // The header first: uncompressed little-endian strips (what tifffile writes) are copied in bulk below;
+    // the package converts sample by sample.
+    pages = decodeTiff(bytes, { ignoreImageData: true });
   } catch (error) {
-    throw new Error(
-      `${name}: cannot decode TIFF (${error instanceof Error ? error.message : error}); ${CONVERT}`,
-    );
+    throw cannotDecode(name, error);
   }
   if (pages.length !== 1) throw new Error(`${name}: TIFF has ${pages.length} pages; expected one 2-D map`);
   const [page] = pages;
+  // A compression the package cannot decode is reported as such (its message), before the sample format.
+  if (!DECODABLE_COMPRESSIONS.includes(page.compression)) decodeSamples(bytes, name);
   if (page.sampleFormat !== 3 || (page.bitsPerSample !== 32 && page.bitsPerSample !== 64)) {
     throw new Error(
       `${name}: TIFF samples are ${page.bitsPerSample}-bit ${
@@ -68,47 +71,190 @@ export function readTiffMap(bytes: Uint8Array, name: string): ScoreMap {
   if (page.samplesPerPixel !== 1) {
     throw new Error(`${name}: TIFF has ${page.samplesPerPixel} channels; expected 1 (one score per pixel)`);
   }
-  const data = page.data as Float32Array | Float64Array;
-  if (data.length !== page.width * page.height) {
-    throw new Error(`${name}: decoded ${data.length} values for ${page.width}×${page.height}`);
+  const { width, height } = page;
+  const data = copyPlainStrips(bytes, page) ?? decodeSamples(bytes, name);
+  if (data.length !== width * height) {
+    throw new Error(`${name}: decoded ${data.length} values for ${width}×${height}`);
   }
-  return { width: page.width, height: page.height, data };
+  return { width, height, data };
+}
+
+/** TIFF compressions the `tiff` package decodes: none, LZW, deflate (two codes). */
+const DECODABLE_COMPRESSIONS = [1, 5, 8, 32946];
+
+function cannotDecode(name: string, error: unknown): Error {
+  return new Error(
+    `${name}: cannot decode TIFF (${error instanceof Error ? error.message : error}); ${CONVERT}`,
+  );
+}
+
+/** The header fields {@linkcode copyPlainStrips} needs (a `tiff` page read with `ignoreImageData`). */
+interface TiffLayout {
+  width: number;
+  height: number;
+  bitsPerSample: number;
+  compression: number;
+  predictor: number;
+  orientation: number | undefined;
+  tiled: boolean;
+  stripOffsets: number[];
+  stripByteCounts: number[];
+}
+
+/**
+ * The samples of an uncompressed, little-endian, strip-organised float TIFF, copied straight from the
+ * file bytes; null for any other layout (the `tiff` package then decodes it).
+ */
+function copyPlainStrips(bytes: Uint8Array, page: TiffLayout): Float32Array | Float64Array | null {
+  const littleEndian = bytes[0] === 0x49 && bytes[1] === 0x49;
+  const { stripOffsets: offsets, stripByteCounts: counts } = page;
+  if (
+    !littleEndian || page.compression !== 1 || page.predictor !== 1 || page.tiled ||
+    (page.orientation !== undefined && page.orientation !== 1) || offsets.length === 0 ||
+    offsets.length !== counts.length
+  ) return null;
+  const bytesPer = page.bitsPerSample / 8;
+  const data = bytesPer === 4
+    ? new Float32Array(page.width * page.height)
+    : new Float64Array(page.width * page.height);
+  const out = new Uint8Array(data.buffer);
+  let at = 0;
+  for (let s = 0; s < offsets.length && at < out.length; s++) {
+    const take = Math.min(counts[s], out.length - at);
+    if (offsets[s] + take > bytes.length) return null; // truncated: let the package report it
+    out.set(bytes.subarray(offsets[s], offsets[s] + take), at);
+    at += take;
+  }
+  return at === out.length ? data : null;
+}
+
+/** Full decode through the `tiff` package (compressed or big-endian files). */
+function decodeSamples(bytes: Uint8Array, name: string): Float32Array | Float64Array {
+  try {
+    return decodeTiff(bytes)[0].data as Float32Array | Float64Array;
+  } catch (error) {
+    throw cannotDecode(name, error);
+  }
+}
+
+/**
+ * Reads anomaly maps and ground-truth masks one file at a time through one reused byte buffer, so a
+ * category of 10⁸ pixels allocates each map once (its decoded data) and no file buffer per image.
+ *
+ * @example
+ * ```ts
+ * const reader = new MapReader();
+ * const map = await reader.map("maps/bottle/test/good/000.tiff");
+ * const mask = await reader.mask("mvtec/bottle/ground_truth/broken_large/000_mask.png");
+ * ```
+ */
+export class MapReader {
+  #buffer = new Uint8Array(0);
+
+  /** The file's bytes, valid until the next read. */
+  async #read(path: string): Promise<Uint8Array> {
+    using file = await Deno.open(path);
+    const size = (await file.stat()).size;
+    if (this.#buffer.length < size + 1) this.#buffer = new Uint8Array(Math.ceil((size + 1) * 1.25));
+    let length = 0;
+    while (true) {
+      if (length === this.#buffer.length) {
+        const grown = new Uint8Array(this.#buffer.length * 2);
+        grown.set(this.#buffer);
+        this.#buffer = grown;
+      }
+      const n = await file.read(this.#buffer.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    return this.#buffer.subarray(0, length);
+  }
+
+  /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */
+  async map(path: string): Promise<ScoreMap> {
+    const bytes = await this.#read(path);
+    return path.endsWith(".npy") ? parseNpy(bytes, path) : readTiffMap(bytes, path);
+  }
+
+  /** Reads a ground-truth mask image (PNG etc.); a pixel is defect when any colour channel is non-zero. */
+  async mask(path: string): Promise<MaskMap> {
+    const bytes = await this.#read(path);
+    return decodeMaskPng(bytes, path) ?? await decodeMaskSharp(bytes.slice(), path);
+  }
 }
 
 /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */
-export async function readAnomalyMap(path: string): Promise<ScoreMap> {
-  const bytes = await Deno.readFile(path);
-  if (path.endsWith(".npy")) return parseNpy(bytes, path);
-  return readTiffMap(bytes, path);
+export function readAnomalyMap(path: string): Promise<ScoreMap> {
+  return new MapReader().map(path);
 }
 
 /** Reads a ground-truth mask image (PNG etc.); a pixel is defect when any colour channel is non-zero. */
-export async function readMask(path: string): Promise<MaskMap> {
-  const bytes = await Deno.readFile(path);
+export function readMask(path: string): Promise<MaskMap> {
+  return new MapReader().mask(path);
+}
+
+/**
+ * A PNG mask decoded with fast-png (no native round trip), alpha ignored, palette images through their
+ * colours; null for what it leaves to sharp (not a PNG, fewer than 8 bits per sample).
+ */
+function decodeMaskPng(bytes: Uint8Array, path: string): MaskMap | null {
+  if (!hasPngSignature(bytes)) return null;
+  let png;
+  try {
+    png = decodePng(bytes);
+  } catch (error) {
+    throw new Error(`${path}: cannot decode mask (${error instanceof Error ? error.message : error})`);
+  }
+  if (png.depth < 8) return null;
+  let values: ArrayLike<number> = png.data, channels = png.channels;
+  if (png.palette) {
+    values = convertIndexedToRgb(png);
+    channels = png.palette[0]?.length ?? 3;
+  }
+  // Grey + alpha and RGBA: the last channel is alpha, which sharp's removeAlpha dropped too.
+  const colours = channels === 2 || channels === 4 ? channels - 1 : channels;
+  return { width: png.width, height: png.height, data: nonZeroPixels(values, channels, colours) };
+}
+
+/** Any other mask image, through sharp (16-bit kept at 16 bits so that small values stay non-zero). */
+async function decodeMaskSharp(bytes: Uint8Array, path: string): Promise<MaskMap> {
   let decoded, wide = false;
   try {
     const meta = await sharp(bytes).metadata();
-    wide = meta.depth === "ushort"; // 16-bit masks: keep 16 bits so that small non-zero values stay non-zero
+    wide = meta.depth === "ushort";
     decoded = await sharp(bytes).removeAlpha().raw({ depth: wide ? "ushort" : "uchar" })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new Error(`${path}: cannot decode mask (${error instanceof Error ? error.message : error})`);
   }
   const { data, info } = decoded;
-  const channels = info.channels, n = info.width * info.height;
   const values = wide
     ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
     : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    width: info.width,
+    height: info.height,
+    data: nonZeroPixels(values, info.channels, info.channels),
+  };
+}
+
+/** 1 where any of the first `colours` of `channels` interleaved values is non-zero. */
+function nonZeroPixels(values: ArrayLike<number>, channels: number, colours: number): Uint8Array {
+  const n = Math.floor(values.length / channels);
   const mask = new Uint8Array(n);
+  if (channels === 1) {
+    for (let p = 0; p < n; p++) mask[p] = values[p] === 0 ? 0 : 1;
+    return mask;
+  }
   for (let p = 0; p < n; p++) {
-    for (let c = 0; c < channels; c++) {
+    for (let c = 0; c < colours; c++) {
       if (values[p * channels + c] !== 0) {
         mask[p] = 1;
         break;
       }
     }
   }
-  return { width: info.width, height: info.height, data: mask };
+  return mask;
 }
 
 /** One test image of a category. */

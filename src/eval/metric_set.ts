@@ -16,7 +16,7 @@ import {
   METRICS,
   type MetricSpec,
 } from "../core/metrics.ts";
-import { auPro, averagePrecision, pixelAuroc, prAucTrapezoid, rocAuc } from "../metrics/mod.ts";
+import { averagePrecision, pooledPixelMetrics, prAucTrapezoid, rocAuc } from "../metrics/mod.ts";
 import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
 import type { MetricEntry } from "../runs/record.ts";
 
@@ -85,10 +85,15 @@ export function evaluateMaps(input: MetricInput, options: MetricOptions = {}): M
   let pixel: PixelFacts | null = null;
   if (input.pixel) {
     const { maps, masks } = input.pixel;
-    const pro = auPro(maps, masks, { integrationLimit, fprMode, maxCurvePoints: 2 });
+    // One ordering of the pooled pixels serves both metrics.
+    const { auPro: pro, pixelAuroc } = pooledPixelMetrics(maps, masks, {
+      integrationLimit,
+      fprMode,
+      maxCurvePoints: 2,
+    });
     warnings.push(...pro.warnings);
-    if (pro.nRegions > 0 && pro.nOkPixels > 0) {
-      values.pixelAuroc = pixelAuroc(maps, masks);
+    if (pixelAuroc !== null) {
+      values.pixelAuroc = pixelAuroc;
       values.vtadlCodePro = values.pixelAuroc; // the same number: what test.py prints as "PRO"
     } else {
       warnings.push("pixel AUROC is undefined: the masks do not contain both defect and normal pixels");

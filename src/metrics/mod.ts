@@ -5,7 +5,8 @@
  *   {@linkcode averagePrecision} (sklearn AP), {@linkcode prAucTrapezoid} (sklearn `auc(recall, precision)`,
  *   VT-ADL's "PR AUC").
  * - Pixel level: {@linkcode pixelAuroc} (pooled; {@linkcode vtadlCodePro} is the same number under the name
- *   VT-ADL's code prints) and {@linkcode auPro} (official MVTec AD AU-PRO up to an FPR limit).
+ *   VT-ADL's code prints) and {@linkcode auPro} (official MVTec AD AU-PRO up to an FPR limit), or both
+ *   from one ordering of the pooled pixels with {@linkcode pooledPixelMetrics}.
  * - Dialects that published numbers used, each described in {@linkcode METRIC_DIALECTS}: image scores from
  *   maps ({@linkcode mapMaxScore}, ADer's {@linkcode pooledMapMaxScore}), F1-max ({@linkcode f1MaxImage},
  *   {@linkcode f1MaxPixel}, {@linkcode f1MaxPixelAder}) and approximate AU-PRO ({@linkcode auProCflow},
@@ -35,6 +36,8 @@ export { mapMaxScore, pooledMapMaxScore } from "./map_score.ts";
 export { f1MaxImage, f1MaxPixel, f1MaxPixelAder } from "./f1_max.ts";
 export type { F1Max } from "./f1_max.ts";
 export { walkPooledScores } from "./pixel.ts";
+export { pooledPixelMetrics } from "./pooled_pixel_metrics.ts";
+export type { PooledPixelMetrics } from "./pooled_pixel_metrics.ts";
 export type { PooledCounts } from "./pixel.ts";
 export { auProAder, auProCflow } from "./pro_sampled.ts";
 export type { SampledAuProOptions, SampledAuProResult } from "./pro_sampled.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 import { checkMapsAndMasks, nonFiniteScoreError, pooledPixelCounts } from "./validate.ts";
-import { BucketedKeys, BUCKETS, BucketScratch, floatKeyInt32, resolveBucket } from "./score_keys.ts";
+import { BUCKETS } from "./score_keys.ts";
+import { PooledPixelIndex } from "./pixel_index.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
 /**
@@ -24,16 +25,48 @@ import type { MaskMap, ScoreMap } from "./types.ts";
  */
 export function pixelAuroc(maps: ScoreMap[], masks: MaskMap[]): number {
   checkMapsAndMasks(maps, masks, "pixelAuroc");
+  if (maps.every((m) => m.data instanceof Float32Array)) {
+    const index = new PooledPixelIndex(maps, masks);
+    if (index.nDefect > 0 && index.nNormal > 0) {
+      index.record({ normalFrom: BUCKETS, normalWhereDefect: true, defectFrom: 0, weighted: false });
+    }
+    return pixelAurocOfIndex(index);
+  }
   const { defect, total } = pooledPixelCounts(maps, masks);
   if (defect === 0 || defect === total) throw oneClassError(defect, total);
-  // Mann–Whitney from the highest score down: normals strictly below = total − seen − this group.
-  let twiceU = 0, normalSeen = 0;
-  const nNormal = total - defect;
-  walkPooledScores(maps, masks, (neg, pos) => {
-    twiceU += pos * (2 * (nNormal - normalSeen - neg) + neg);
-    normalSeen += neg;
-  }, "pixelAuroc");
-  return twiceU / (2 * defect * nNormal);
+  const auc = new MannWhitney(total - defect);
+  walkGeneral(maps, masks, (neg, pos) => auc.add(neg, pos));
+  return auc.value(defect);
+}
+
+/**
+ * Pooled pixel AUROC of an index whose defect pixels are all recorded, and whose normal pixels are
+ * recorded at least in every bucket that holds a defect pixel. Throws without both classes.
+ */
+export function pixelAurocOfIndex(index: PooledPixelIndex): number {
+  if (index.nDefect === 0 || index.nNormal === 0) {
+    throw oneClassError(index.nDefect, index.nDefect + index.nNormal);
+  }
+  const auc = new MannWhitney(index.nNormal);
+  index.walk((neg, pos) => auc.add(neg, pos));
+  return auc.value(index.nDefect);
+}
+
+/**
+ * Mann–Whitney 2U from tie groups visited from the highest score down: normals strictly below a group =
+ * all − seen − this group. 2U is an integer below 2⁵³, so the sum is exact in any grouping.
+ */
+class MannWhitney {
+  #twiceU = 0;
+  #normalSeen = 0;
+  constructor(readonly nNormal: number) {}
+  add(neg: number, pos: number): void {
+    this.#twiceU += pos * (2 * (this.nNormal - this.#normalSeen - neg) + neg);
+    this.#normalSeen += neg;
+  }
+  value(nDefect: number): number {
+    return this.#twiceU / (2 * nDefect * this.nNormal);
+  }
 }
 
 /**
@@ -84,50 +117,10 @@ function walkFloat32(
   masks: MaskMap[],
   visit: (normal: number, defect: number) => void,
 ): PooledCounts {
-  const normal = new BucketedKeys(), defect = new BucketedKeys();
-  let nDefect = 0, nTotal = 0;
-  for (let i = 0; i < maps.length; i++) {
-    const data = maps[i].data as Float32Array;
-    const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
-    const mask = masks[i].data;
-    for (let p = 0; p < bits.length; p++) {
-      const u = bits[p];
-      if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
-      const bucket = floatKeyInt32(u) >>> 16;
-      if (mask[p] === 0) normal.counts[bucket]++;
-      else {
-        defect.counts[bucket]++;
-        nDefect++;
-      }
-    }
-    nTotal += bits.length;
-  }
-  normal.plan(0, false);
-  defect.plan(0, false);
-  for (let i = 0; i < maps.length; i++) {
-    const data = maps[i].data as Float32Array;
-    const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
-    const mask = masks[i].data;
-    for (let p = 0; p < bits.length; p++) {
-      const key = floatKeyInt32(bits[p]);
-      const pop = mask[p] === 0 ? normal : defect;
-      pop.low[pop.cursor[key >>> 16]++] = key;
-    }
-  }
-  const scratch = new BucketScratch();
-  const nk = new Uint32Array(BUCKETS), dk = new Uint32Array(BUCKETS);
-  const nv = new Float64Array(BUCKETS), dv = new Float64Array(BUCKETS);
-  for (let b = BUCKETS - 1; b >= 0; b--) {
-    const nN = resolveBucket(normal, b, scratch, nk, nv);
-    const nD = resolveBucket(defect, b, scratch, dk, dv);
-    let i = 0, j = 0;
-    while (i < nN || j < nD) {
-      if (j >= nD || (i < nN && nk[i] > dk[j])) visit(nv[i++], 0);
-      else if (i >= nN || dk[j] > nk[i]) visit(0, dv[j++]);
-      else visit(nv[i++], dv[j++]);
-    }
-  }
-  return { defect: nDefect, normal: nTotal - nDefect };
+  const index = new PooledPixelIndex(maps, masks);
+  index.record({ normalFrom: 0, normalWhereDefect: false, defectFrom: 0, weighted: false });
+  index.walk(visit);
+  return { defect: index.nDefect, normal: index.nNormal };
 }
 
 function walkGeneral(

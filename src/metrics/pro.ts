@@ -22,14 +22,8 @@
  */
 import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
 import { labelRegions8 } from "./connected_components.ts";
-import {
-  BucketedKeys,
-  BUCKETS,
-  BucketScratch,
-  floatKeyInt32,
-  resolveBucket,
-  sortBucketDescending,
-} from "./score_keys.ts";
+import { BUCKETS, BucketScratch, resolveBucket, sortBucketDescending } from "./score_keys.ts";
+import { allFloat32, PooledPixelIndex } from "./pixel_index.ts";
 import { PairwiseStream } from "./trapezoid.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
 
@@ -249,6 +243,40 @@ interface CurveSource {
  * ```
  */
 export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions = {}): AuProResult {
+  const settings = auProSettings(options);
+  checkMapsAndMasks(maps, masks, "auPro");
+  checkPixelTotal(maps, "auPro");
+  if (!allFloat32(maps)) return auProOfSource(float64Source(maps, masks), settings);
+  const index = new PooledPixelIndex(maps, masks);
+  const lowest = lowestCurveBucket(index, settings);
+  if (index.nNormal > 0 && index.nDefect > 0) {
+    index.record({ normalFrom: lowest, normalWhereDefect: false, defectFrom: lowest, weighted: true });
+  }
+  return auProOfIndex(index, lowest, masks, settings);
+}
+
+/**
+ * AU-PRO through the general path whatever the maps hold: every score sorted as a double, no buckets. The
+ * same numbers as {@linkcode auPro}; the reference the bucketed path is tested against. Internal to
+ * `src/metrics`.
+ */
+export function auProBySort(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions = {}): AuProResult {
+  const settings = auProSettings(options);
+  checkMapsAndMasks(maps, masks, "auPro");
+  checkPixelTotal(maps, "auPro");
+  return auProOfSource(float64Source(maps, masks), settings);
+}
+
+/** Validated {@linkcode AuProOptions} with defaults, plus the FPR mode's code. Internal to `src/metrics`. */
+export interface AuProSettings {
+  integrationLimit: number;
+  fprMode: FprMode;
+  mode: number;
+  maxCurvePoints: number;
+}
+
+/** Validates `options` and fills in the defaults. Internal to `src/metrics`. */
+export function auProSettings(options: AuProOptions): AuProSettings {
   const { integrationLimit = 0.3, fprMode = "float32", maxCurvePoints = 10000 } = options;
   if (!(integrationLimit > 0 && integrationLimit <= 1)) {
     throw new RangeError(`auPro: integration limit must be in (0, 1], got ${integrationLimit}`);
@@ -256,18 +284,23 @@ export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions 
   if (!(fprMode in FPR_MODE_CODE)) {
     throw new RangeError(`auPro: fprMode must be one of ${FPR_MODES.join(", ")}, got ${fprMode}`);
   }
-  checkMapsAndMasks(maps, masks, "auPro");
+  return { integrationLimit, fprMode, mode: FPR_MODE_CODE[fprMode], maxCurvePoints };
+}
+
+/** Refuses more pixels than the official uint32 cumsum holds. Internal to `src/metrics`. */
+export function checkPixelTotal(maps: ScoreMap[], metric: string): void {
   let total = 0;
   for (const m of maps) total += m.data.length;
   if (total >= 2 ** 32) {
     throw new RangeError(
-      `auPro: ${total} pixels; at most 2³² − 1 are supported (as the official uint32 cumsum)`,
+      `${metric}: ${total} pixels; at most 2³² − 1 are supported (as the official uint32 cumsum)`,
     );
   }
-  const mode = FPR_MODE_CODE[fprMode];
-  const source = allFloat32(maps)
-    ? float32Source(maps, masks, integrationLimit, mode)
-    : float64Source(maps, masks);
+}
+
+/** Runs the two walks over `source` (or the degenerate curve) and assembles the result. */
+function auProOfSource(source: CurveSource, settings: AuProSettings): AuProResult {
+  const { integrationLimit, fprMode, mode, maxCurvePoints } = settings;
   const { nOk, nRegions } = source;
   const warnings: string[] = [];
   const degenerate = nOk === 0 || nRegions === 0;
@@ -304,115 +337,46 @@ export function auPro(maps: ScoreMap[], masks: MaskMap[], options: AuProOptions 
 }
 
 /**
- * Float32 bit patterns of a map as int32 (so V8 keeps them as small integers): a view for Float32Array,
- * a float32 copy for a float32-exact Float64Array.
+ * The lowest bucket the curve reaches: the one in which the FPR passes the limit (0 if it never does).
+ * Nothing below it can change the area, so AU-PRO needs no key of a lower bucket. Internal to
+ * `src/metrics`.
  */
-function float32Bits(map: ScoreMap, scratch: { f32: Float32Array }): Int32Array {
-  if (map.data instanceof Float32Array) {
-    return new Int32Array(map.data.buffer, map.data.byteOffset, map.data.length);
-  }
-  if (scratch.f32.length < map.data.length) scratch.f32 = new Float32Array(map.data.length);
-  const f32 = scratch.f32.subarray(0, map.data.length);
-  f32.set(map.data);
-  return new Int32Array(f32.buffer, 0, map.data.length);
-}
-
-/** True when every map can be evaluated on float32 bit patterns without changing any score. */
-function allFloat32(maps: ScoreMap[]): boolean {
-  for (const map of maps) {
-    if (map.data instanceof Float32Array) continue;
-    const d = map.data;
-    for (let i = 0; i < d.length; i++) if (Math.fround(d[i]) !== d[i] && !Number.isNaN(d[i])) return false;
-  }
-  return true;
-}
-
-/**
- * Fast path: float32 scores bucketed by bit pattern (`score_keys.ts`). Only buckets down to the one in
- * which the FPR passes the limit are recorded and resolved; nothing below can change the area.
- */
-function float32Source(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: number): CurveSource {
-  const ok = new BucketedKeys();
-  const regions = new BucketedKeys();
-  const scratch = { f32: new Float32Array(0) };
-  const regionPixels = new Float64Array(maps.length);
-  // Pass 1: validate, count OK and region keys per top-16-bit bucket.
-  const okCounts = ok.counts, regionCounts = regions.counts;
-  for (let i = 0; i < maps.length; i++) {
-    const bits = float32Bits(maps[i], scratch);
-    const mask = masks[i].data;
-    let inRegions = 0;
-    for (let p = 0; p < bits.length; p++) {
-      const u = bits[p];
-      if ((u & 0x7f800000) === 0x7f800000) throw nonFiniteScoreError(i, maps[i], p);
-      const bucket = floatKeyInt32(u) >>> 16;
-      if (mask[p] === 0) okCounts[bucket]++;
-      else {
-        regionCounts[bucket]++;
-        inRegions++;
-      }
-    }
-    regionPixels[i] = inRegions;
-  }
-  let nOk = 0, nRegionPixels = 0;
-  for (let b = 0; b < BUCKETS; b++) nOk += okCounts[b];
-  for (let i = 0; i < maps.length; i++) nRegionPixels += regionPixels[i];
-  // R = 0 exactly when no mask has a defect pixel.
-  if (nOk === 0 || nRegionPixels === 0) {
-    return { nOk, nRegions: countRegions(masks), run() {}, scoreDtype: "float32" };
-  }
-  const nOk32 = Math.fround(nOk);
-  let lowest = 0;
+export function lowestCurveBucket(index: PooledPixelIndex, settings: AuProSettings): number {
+  const { integrationLimit: limit, mode } = settings;
+  const counts = index.normal.counts, nOk = index.nNormal, nOk32 = Math.fround(nOk);
   for (let b = BUCKETS - 1, cum = 0; b >= 0; b--) {
-    cum += okCounts[b];
+    cum += counts[b];
     const fpr = mode === 0
       ? Math.fround(Math.fround(cum) / nOk)
       : mode === 1
       ? Math.fround(Math.fround(cum) / nOk32)
       : cum / nOk;
-    if (Math.min(fpr, 1) > limit) {
-      lowest = b;
-      break;
-    }
+    if (Math.min(fpr, 1) > limit) return b;
   }
-  ok.plan(lowest, false);
-  regions.plan(lowest, true);
-  // Pass 2: label regions; record OK keys, and region keys with their weight 1/|region|.
-  const okLow = ok.low, okCursor = ok.cursor, okStep = ok.step;
-  const regLow = regions.low, regWeightsAll = regions.weights!, regCursor = regions.cursor;
-  const regStep = regions.step;
-  let labelBuffer = new Int32Array(0);
-  let nRegions = 0;
-  for (let i = 0; i < maps.length; i++) {
-    const bits = float32Bits(maps[i], scratch);
-    if (regionPixels[i] === 0) {
-      // Branch-free: keys of buckets below `lowest` go to a trash slot whose cursor never advances.
-      for (let p = 0; p < bits.length; p++) {
-        const key = floatKeyInt32(bits[p]);
-        const b = key >>> 16;
-        okLow[okCursor[b]] = key; // Uint16Array keeps the low 16 bits
-        okCursor[b] += okStep[b];
-      }
-      continue;
-    }
-    const { width, height, data: mask } = masks[i];
-    if (labelBuffer.length < width * height) labelBuffer = new Int32Array(width * height);
-    const { labels, sizes, count } = labelRegions8(mask, width, height, labelBuffer);
-    nRegions += count;
-    for (let p = 0; p < bits.length; p++) {
-      const key = floatKeyInt32(bits[p]);
-      const b = key >>> 16;
-      if (mask[p] === 0) {
-        okLow[okCursor[b]] = key;
-        okCursor[b] += okStep[b];
-      } else {
-        const at = regCursor[b];
-        regLow[at] = key;
-        regWeightsAll[at] = 1 / sizes[labels[p]];
-        regCursor[b] += regStep[b];
-      }
-    }
+  return 0;
+}
+
+/**
+ * AU-PRO from a float32 index whose normal and defect pixels of every bucket ≥ `lowest` are recorded with
+ * region weights (or that is degenerate and not recorded at all). Internal to `src/metrics`.
+ */
+export function auProOfIndex(
+  index: PooledPixelIndex,
+  lowest: number,
+  masks: MaskMap[],
+  settings: AuProSettings,
+): AuProResult {
+  return auProOfSource(indexSource(index, lowest, masks), settings);
+}
+
+/** The curve of an index, bucket by bucket from the top down to `lowest` (module doc). */
+function indexSource(index: PooledPixelIndex, lowest: number, masks: MaskMap[]): CurveSource {
+  const nOk = index.nNormal;
+  // R = 0 exactly when no mask has a defect pixel.
+  if (nOk === 0 || index.nDefect === 0) {
+    return { nOk, nRegions: countRegions(masks), run() {}, scoreDtype: "float32" };
   }
+  const ok = index.normal, regions = index.defect;
   let largestRegionBucket = 0;
   for (let b = lowest; b < BUCKETS; b++) {
     largestRegionBucket = Math.max(largestRegionBucket, regions.size(b));
@@ -424,7 +388,7 @@ function float32Source(maps: ScoreMap[], masks: MaskMap[], limit: number, mode: 
   const regWeightsTmp = new Float64Array(largestRegionBucket);
   return {
     nOk,
-    nRegions,
+    nRegions: index.nRegions,
     scoreDtype: "float32",
     run(walk: CurveWalk): void {
       if (!walk.start()) return;

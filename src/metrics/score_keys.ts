@@ -51,36 +51,40 @@ export class BucketedKeys {
   readonly counts = new Uint32Array(BUCKETS);
   /** `start[b]` = offset of bucket b in `low`. */
   readonly start = new Uint32Array(BUCKETS + 1);
-  /** Write cursors during pass 2 (buckets below `lowestBucket` point at a trash slot). */
+  /** Write cursors during pass 2 (buckets that are not recorded point at a trash slot). */
   readonly cursor = new Uint32Array(BUCKETS);
-  /** 1 for recorded buckets, 0 below `lowestBucket` (the trash slot's cursor never advances). */
+  /** 1 for recorded buckets, 0 for the others (the trash slot's cursor never advances). */
   readonly step = new Uint8Array(BUCKETS);
   /** Low 16 bits of the recorded keys, bucket by bucket in ascending bucket order, plus a trash slot. */
   low: Uint16Array = new Uint16Array(1);
   /** Per-key weights (weighted populations only), parallel to `low`. */
   weights: Float64Array | null = null;
-  /** Buckets below this are not recorded. */
-  lowestBucket = 0;
 
   /** Prepares storage for buckets ≥ `lowestBucket` (after `counts` is complete). */
   plan(lowestBucket: number, weighted: boolean): void {
-    this.lowestBucket = lowestBucket;
+    const recorded = new Uint8Array(BUCKETS);
+    recorded.fill(1, Math.max(0, lowestBucket));
+    this.planWhere(recorded, weighted);
+  }
+
+  /** Prepares storage for the buckets b with `recorded[b] === 1` (after `counts` is complete). */
+  planWhere(recorded: Uint8Array, weighted: boolean): void {
     let offset = 0;
     for (let b = 0; b < BUCKETS; b++) {
       this.start[b] = offset;
       this.cursor[b] = offset;
-      this.step[b] = b >= lowestBucket ? 1 : 0;
-      if (b >= lowestBucket) offset += this.counts[b];
+      this.step[b] = recorded[b];
+      if (recorded[b] === 1) offset += this.counts[b];
     }
     this.start[BUCKETS] = offset;
-    for (let b = 0; b < lowestBucket; b++) this.cursor[b] = offset;
+    for (let b = 0; b < BUCKETS; b++) if (recorded[b] === 0) this.cursor[b] = offset;
     this.low = new Uint16Array(offset + 1);
     this.weights = weighted ? new Float64Array(offset + 1) : null;
   }
 
-  /** Number of recorded keys in bucket b. */
+  /** Number of recorded keys in bucket b (0 for a bucket that is not recorded). */
   size(b: number): number {
-    return b >= this.lowestBucket ? this.start[b + 1] - this.start[b] : 0;
+    return this.start[b + 1] - this.start[b];
   }
 }
 

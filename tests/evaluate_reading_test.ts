@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encode as encodePng } from "fast-png";
+import { MapReader, readTiffMap } from "../src/cli/map_files.ts";
+import { evaluateTree } from "../src/cli/evaluate.ts";
+import { encodeFloatTiff } from "./helpers/float_tiff.ts";
+import { writeMvtecTree } from "./helpers/fixtures.ts";
+
+async function withDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "vtadl-read-" });
+  try {
+    return await f(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const ramp = (n: number, scale: number) => Float32Array.from({ length: n }, (_, i) => (i - 3) * scale);
+
+Deno.test("MapReader: maps read one after another through its buffer keep their own values", async () => {
+  await withDir(async (dir) => {
+    const big = ramp(40 * 30, 0.37), small = ramp(3 * 2, -1.5);
+    await Deno.writeFile(join(dir, "big.tiff"), encodeFloatTiff(40, 30, big));
+    await Deno.writeFile(join(dir, "small.tiff"), encodeFloatTiff(3, 2, small));
+    const reader = new MapReader();
+    const a = await reader.map(join(dir, "big.tiff"));
+    const b = await reader.map(join(dir, "small.tiff"));
+    const c = await reader.map(join(dir, "big.tiff"));
+    assert.deepEqual([a.width, a.height, b.width, b.height], [40, 30, 3, 2]);
+    assert.deepEqual(a.data, big);
+    assert.deepEqual(b.data, small);
+    assert.deepEqual(c.data, big);
+    assert.notEqual(a.data.buffer, c.data.buffer);
+  });
+});
+
+Deno.test("float TIFF maps in several strips or big-endian are read bit for bit", () => {
+  const f32 = ramp(7 * 5, 1 / 3), f64 = Float64Array.from(f32, (v) => v + 1e-12);
+  for (const layout of [{ rowsPerStrip: 2 }, { bigEndian: true }, { rowsPerStrip: 3, bigEndian: true }]) {
+    assert.deepEqual(readTiffMap(encodeFloatTiff(7, 5, f32, layout), "m.tiff").data, f32);
+    assert.deepEqual(readTiffMap(encodeFloatTiff(7, 5, f64, layout), "m.tiff").data, f64);
+  }
+});
+
+Deno.test("a TIFF whose strip runs past the end of the file is an error naming it", () => {
+  const bytes = encodeFloatTiff(4, 4, ramp(16, 1)).slice(0, 100);
+  assert.throws(() => readTiffMap(bytes, "cut.tiff"), /cut\.tiff/);
+});
+
+Deno.test("PNG masks: 16-bit, grey + alpha, RGBA and palette images mark non-zero colours only", async () => {
+  await withDir(async (dir) => {
+    const reader = new MapReader();
+    const write = async (name: string, png: Parameters<typeof encodePng>[0]) => {
+      await Deno.writeFile(join(dir, name), encodePng(png));
+      return Array.from((await reader.mask(join(dir, name))).data);
+    };
+    // 16-bit: a value of 1 (of 65535) is still a defect.
+    assert.deepEqual(
+      await write("16.png", {
+        width: 3,
+        height: 1,
+        depth: 16,
+        channels: 1,
+        data: Uint16Array.of(0, 1, 65535),
+      }),
+      [0, 1, 1],
+    );
+    // Grey + alpha: alpha alone does not make a defect.
+    assert.deepEqual(
+      await write("ga.png", {
+        width: 2,
+        height: 1,
+        depth: 8,
+        channels: 2,
+        data: Uint8Array.of(0, 255, 9, 0),
+      }),
+      [0, 1],
+    );
+    assert.deepEqual(
+      await write("rgba.png", {
+        width: 3,
+        height: 1,
+        depth: 8,
+        channels: 4,
+        data: Uint8Array.of(0, 0, 0, 255, 0, 0, 7, 0, 1, 0, 0, 255),
+      }),
+      [0, 1, 1],
+    );
+    // Palette: the colour counts, not the index (index 1 is black here).
+    assert.deepEqual(
+      await write("pal.png", {
+        width: 4,
+        height: 1,
+        depth: 8,
+        channels: 1,
+        palette: [[255, 255, 255], [0, 0, 0]],
+        data: Uint8Array.of(0, 1, 1, 0),
+      }),
+      [1, 0, 0, 1],
+    );
+    // 1-bit grey (decoded by sharp).
+    assert.deepEqual(
+      await write("1bit.png", {
+        width: 8,
+        height: 1,
+        depth: 1,
+        channels: 1,
+        data: Uint8Array.of(0b10100000),
+      }),
+      [1, 0, 1, 0, 0, 0, 0, 0],
+    );
+  });
+});
+
+Deno.test("evaluate: a NaN or infinite score names the map file, row and column", async () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    await withDir(async (root) => {
+      const map = ramp(12, 0.1);
+      map[7] = bad;
+      const mask = new Uint8Array(12);
+      mask[0] = 1;
+      const { gt, maps } = await writeMvtecTree(root, "widget", 4, 3, [
+        { defect: "good", stem: "000", map: ramp(12, 0.2) },
+        { defect: "crack", stem: "000", map, mask },
+      ]);
+      await assert.rejects(
+        evaluateTree({ mapsDir: maps, gtDir: gt }),
+        new RegExp(`crack/000\\.tiff: score at pixel 7 \\(row 1, column 3\\) is ${bad}; maps must be finite`),
+      );
+    });
+  }
+});
