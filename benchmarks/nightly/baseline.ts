@@ -124,7 +124,7 @@ export function modelVerdict(base: ModelEntry, mean: number): ModelVerdict {
     pass: Number.isFinite(mean) && delta <= allowed,
     allowed,
     delta,
-    rule: `|Δmean| ${delta.toFixed(4)} ≤ max(${base.k}·${base.std.toFixed(4)}, ${base.floor}) = ${
+    rule: `Δmean ${delta.toFixed(4)}; allowed max(${base.k}·${base.std.toFixed(4)}, ${base.floor}) = ${
       allowed.toFixed(4)
     }`,
   };
