@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { PipelineDeps } from "../../src/pipeline/deps.ts";
 import { type FinishedCell, runReproduce } from "../../src/pipeline/runner.ts";
 import type { RunRecord } from "../../src/runs/record.ts";
+import { pathExists } from "../../src/util/fs.ts";
 import {
   type BaselineFile,
   DEFAULT_MODEL_TOLERANCE,
@@ -48,15 +49,6 @@ function cellName(r: RunRecord): string {
   return `${r.dataset.name}/${r.dataset.category}/${r.model}`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs one suite with `seeds` into `outDir`, or says why it was skipped. */
 export async function runSuite(
   ctx: ModelGateContext,
@@ -65,7 +57,7 @@ export async function runSuite(
   outDir: string,
   categories?: string[],
 ): Promise<SuiteRun> {
-  if (suite.requiresMirror !== undefined && !(await exists(suite.requiresMirror))) {
+  if (suite.requiresMirror !== undefined && !(await pathExists(suite.requiresMirror))) {
     return { suite, outcomes: null, skipped: `${suite.dataset}: ${suite.requiresMirror} is absent` };
   }
   const result = await runReproduce({

@@ -10,12 +10,11 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { XzCompressor } from "@napi-rs/lzma";
 import { downloadVerified } from "../../src/datasets/download.ts";
 import { extractTarXz } from "../../src/datasets/extract.ts";
 import { sha256Hex } from "../../src/datasets/hashing.ts";
 import type { LockFile } from "../../src/datasets/lock.ts";
-import { deterministicTar } from "../../src/datasets/synthetic.ts";
+import { imageLikeTarXz } from "../archive_fixture.ts";
 import type { TrainBenchResult } from "../train_bench.ts";
 import { DEFAULT_PERF_TOLERANCE, type PerfEntry, perfVerdict, type ProfileBaseline } from "./baseline.ts";
 import type { NightlyProfile } from "./profiles.ts";
@@ -91,25 +90,11 @@ async function auProFigure(profile: NightlyProfile): Promise<PerfFigure> {
 
 /** Verified download from a loopback server, then extraction, of a tar.xz of about `mb` MB. */
 async function archiveFigures(mb: number): Promise<PerfFigure[]> {
+  const { tar, xz } = await imageLikeTarXz(mb, "blob");
+  const body = xz as Uint8Array<ArrayBuffer>;
   const dir = await Deno.makeTempDir({ prefix: "vtadl-nightly-" });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response(xz));
-  let xz = new Uint8Array();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response(body));
   try {
-    // Image-like bytes (gradients with a little noise): compresses about as well as real datasets.
-    const files = new Map<string, Uint8Array>();
-    for (let f = 0; f < mb; f++) {
-      const bytes = new Uint8Array(MB);
-      let x = f + 1;
-      for (let i = 0; i < MB; i++) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        bytes[i] = ((i >> 4) & 0xff) + ((x >>> 29) & 3);
-      }
-      files.set(`blob/${String(f).padStart(3, "0")}.raw`, bytes);
-    }
-    const tar = await deterministicTar(files);
-    const compressor = new XzCompressor({ preset: 1 });
-    const parts = [compressor.update(tar), await compressor.finish()];
-    xz = new Uint8Array(await new Blob(parts as BlobPart[]).arrayBuffer());
     const { port } = server.addr as Deno.NetAddr;
     const file: LockFile = {
       name: "blob.tar.xz",
