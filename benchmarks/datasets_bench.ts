@@ -6,13 +6,13 @@
  * Run: `deno task bench` (needs `--allow-net=127.0.0.1` for the loopback server).
  */
 import { join } from "node:path";
-import { XzCompressor } from "@napi-rs/lzma";
 import sharp from "sharp";
 import { downloadVerified } from "../src/datasets/download.ts";
 import { extractTarXz } from "../src/datasets/extract.ts";
 import type { LockFile } from "../src/datasets/lock.ts";
 import { loadCategorySplit } from "../src/datasets/loaders.ts";
-import { deterministicTar, packSyntheticArchive } from "../src/datasets/synthetic.ts";
+import { packSyntheticArchive } from "../src/datasets/synthetic.ts";
+import { imageLikeTarXz } from "./archive_fixture.ts";
 
 const MB = 1_000_000;
 const SIZE = 64 * MB;
@@ -74,21 +74,9 @@ Deno.bench(
 );
 
 // Extraction: a tar.xz of 40 × 1 MB files (smooth image-like bytes with noise), compressed at preset 1.
-const tarFiles = new Map<string, Uint8Array>();
-for (let f = 0; f < 40; f++) {
-  const bytes = new Uint8Array(MB);
-  let x = f + 1;
-  for (let i = 0; i < MB; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = ((i >> 4) & 0xff) + ((x >>> 29) & 3);
-  }
-  tarFiles.set(`big/${String(f).padStart(3, "0")}.raw`, bytes);
-}
-const tarBytes = await deterministicTar(tarFiles);
-const compressor = new XzCompressor({ preset: 1 });
-const xzParts = [compressor.update(tarBytes), await compressor.finish()];
+const { tar: tarBytes, xz: xzBytes } = await imageLikeTarXz(40, "big");
 const bigArchive = join(dir, "big.tar.xz");
-await Deno.writeFile(bigArchive, new Uint8Array(await new Blob(xzParts as BlobPart[]).arrayBuffer()));
+await Deno.writeFile(bigArchive, xzBytes);
 const xzSize = (await Deno.stat(bigArchive)).size;
 Deno.bench({
   name: `extract tar.xz: ${tarBytes.length / MB | 0} MB in 40 files (${

@@ -104,13 +104,15 @@ export function startFaultServer(
       return new Response(stream, { headers: { "content-length": String(body.length) } });
     }
     const honourRange = mode === "ok" || mode === "cut" || mode === "slow";
-    const match = range ? /^bytes=(\d+)-$/.exec(range) : null;
+    const match = range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
     if (honourRange && match) {
       const start = Number(match[1]);
+      // An open range (`bytes=N-`, what the downloader resumes with) or a closed one (`bytes=0-1023`).
+      const end = match[2] === "" ? body.length - 1 : Math.min(Number(match[2]), body.length - 1);
       if (start >= body.length) return new Response(null, { status: 416 });
-      return new Response(body.slice(start), {
+      return new Response(body.slice(start, end + 1), {
         status: 206,
-        headers: { "content-range": `bytes ${start}-${body.length - 1}/${body.length}` },
+        headers: { "content-range": `bytes ${start}-${end}/${body.length}` },
       });
     }
     if (mode === "slow") {

@@ -56,6 +56,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./verify_metrics.ts")).command,
   },
   {
+    name: "check-links",
+    summary: "Check every dataset URL of the lock: reachable, size, hash, not an HTML page",
+    load: async () => (await import("./check_links.ts")).command,
+  },
+  {
     name: "report",
     summary: "Render paper tables and the leaderboard from run records",
     load: async () => (await import("./report.ts")).command,

@@ -19,6 +19,7 @@ import type { EnvironmentInfo } from "../eval/environment.ts";
 import { evaluateCategory } from "../eval/evaluate.ts";
 import { loadOriginalMasks } from "../eval/original_resolution.ts";
 import { writeHeatmapPanels } from "../eval/panels.ts";
+import { outputsDigest } from "../eval/outputs_digest.ts";
 import { subsampleSplit } from "../eval/subsample.ts";
 import { RUN_RECORD_SCHEMA, type RunRecord } from "../runs/record.ts";
 import { readRunRecord, RunRecorder } from "../runs/store.ts";
@@ -313,6 +314,7 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
       durations,
       metrics: evaluation.metrics,
       artifacts,
+      outputs: outputsDigest(evaluation.scores, evaluation.maps),
     });
     await recorder.event("INTERVAL_END", "run_stop", null, { status: "success" });
     await recorder.flush();

@@ -143,6 +143,11 @@ export const RunRecordSchema = z.object({
   metrics: z.array(MetricEntrySchema),
   /** Files written beside the record (heat-map panels), relative to the run folder. */
   artifacts: z.array(z.string()),
+  /**
+   * Digests of the model outputs (`src/eval/outputs_digest.ts`): sha256 over the ordered anomaly maps
+   * (null without masks) and over the image scores. Absent in older records and in aborted cells.
+   */
+  outputs: z.object({ mapsDigest: z.string().nullable(), scoresDigest: z.string() }).optional(),
 });
 
 /** The content of `result.json`. */
