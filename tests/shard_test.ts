@@ -296,3 +296,17 @@ Deno.test("a sharded reproduce command leaves the tables to report and says how 
   assert.equal(await pathExists(join(out, "report.md")), false);
   assert.match(stderr.join("\n"), /2 of 4 cell\(s\) .*deno task report --runs/);
 });
+
+Deno.test("deno task plan runs with its task's permissions alone and prints only the JSON on stdout", async () => {
+  const root = new URL("..", import.meta.url);
+  const task: string = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks.plan;
+  const [deno, ...args] = task.split(" ");
+  assert.equal(deno, "deno");
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [...args, "synthetic", "--model", "vtadl", "--shard", "1/2"],
+    cwd: root,
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const printed = JSON.parse(new TextDecoder().decode(stdout));
+  assert.deepEqual(printed.include.map((e: PlanEntry) => e.cell), ["synthetic.lattice.vtadl.seed0"]);
+});
