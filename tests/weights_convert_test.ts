@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../main.ts";
 import { resolveConfig, type VtadlConfig } from "../src/models/configs.ts";
-import { vtadlParamSpecs } from "../src/models/vtadl.ts";
 import { readCheckpoint } from "../src/train/checkpoint.ts";
 import { readSafetensors } from "../src/weights/safetensors.ts";
-import { encodeTorchStateDict, readTorchStateDict } from "../src/weights/torch_file.ts";
+import { readTorchStateDict } from "../src/weights/torch_file.ts";
 import type { ParameterValues, WeightMap } from "../src/weights/tensor.ts";
-import { harnessToOriginal } from "../src/weights/vtadl_mapping.ts";
-import { RandomStream } from "../src/util/rng.ts";
+import { vtadlTestWeights, writeOriginalPair } from "./helpers/vtadl_weights.ts";
+import { useCpu } from "./fixtures/tf_cpu.ts";
 
 async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const log = console.log, error = console.error;
@@ -25,26 +24,9 @@ async function capture(argv: string[]): Promise<{ code: number; stdout: string; 
 
 const smoke = () => resolveConfig("vtadl", "smoke") as VtadlConfig;
 
-/** Random harness weights of a config (positive BatchNorm variances). */
-function randomWeights(config: VtadlConfig, seed = 1): Map<string, ParameterValues> {
-  const rng = RandomStream.derive(seed, "init");
-  return new Map(
-    vtadlParamSpecs(config).map((s) => {
-      const n = s.shape.reduce((a, d) => a * d, 1);
-      const values = rng.uniformArray(n, s.name.endsWith(".bn.var") ? 0.5 : -1, 1);
-      return [s.name, { shape: s.shape, values }];
-    }),
-  );
-}
-
-/** Writes the original's .pt pair for `weights` into `dir`; returns the two paths. */
-async function writePair(dir: string, weights: Map<string, ParameterValues>, steps = 7): Promise<string[]> {
-  const { vtae, mdn } = harnessToOriginal(weights, smoke(), { numBatchesTracked: steps });
-  const a = join(dir, "VT_AE_Mvtech_toy.pt"), b = join(dir, "G_estimate_Mvtech_toy.pt");
-  await Deno.writeFile(a, encodeTorchStateDict(vtae, { archiveName: "VT_AE_Mvtech_toy" }));
-  await Deno.writeFile(b, encodeTorchStateDict(mdn, { archiveName: "G_estimate_Mvtech_toy" }));
-  return [a, b];
-}
+const randomWeights = (config: VtadlConfig) => vtadlTestWeights(config);
+const writePair = (dir: string, weights: Map<string, ParameterValues>) =>
+  writeOriginalPair(dir, weights, smoke());
 
 async function readPair(a: string, b: string): Promise<WeightMap> {
   return new Map([
@@ -54,6 +36,7 @@ async function readPair(a: string, b: string): Promise<WeightMap> {
 }
 
 Deno.test("weights convert: .pt pair → safetensors → checkpoint → .pt pair keeps every tensor bit for bit", async () => {
+  await useCpu();
   const dir = await Deno.makeTempDir();
   try {
     const [a, b] = await writePair(dir, randomWeights(smoke()));
@@ -106,6 +89,7 @@ Deno.test("weights convert: .pt pair → safetensors → checkpoint → .pt pair
 });
 
 Deno.test("weights convert: weights that do not fit the config are refused naming the key and both shapes", async () => {
+  await useCpu();
   const dir = await Deno.makeTempDir();
   try {
     const [a, b] = await writePair(dir, randomWeights(smoke()));
@@ -147,6 +131,7 @@ Deno.test("weights convert: weights that do not fit the config are refused namin
 });
 
 Deno.test("weights convert: usage mistakes exit 2 with the fix; damaged files exit 1", async () => {
+  await useCpu();
   const dir = await Deno.makeTempDir();
   try {
     const [a, b] = await writePair(dir, randomWeights(smoke()));
