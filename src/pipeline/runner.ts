@@ -53,6 +53,11 @@ export interface ReproduceOptions extends PlanRequest {
   scoreBatchSize?: number;
   /** Per-cell lock timings (tests). */
   lockOptions?: FileLockOptions;
+  /**
+   * Weight files trained elsewhere (the original `.pt` pair, safetensors, or a checkpoint): every cell
+   * scores them instead of training. One model, one category and one seed only (weights are per product).
+   */
+  weightPaths?: string[];
 }
 
 /** A finished cell (busy cells are resolved before the runner returns). */
@@ -103,6 +108,17 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   }
   if (options.seeds.length === 0) throw new UsageError("no seeds given: pass --seeds N (≥ 1) or --seed S");
   resolveRequestConfigs(options); // a bad --config or --set stops here, before any download
+  let weights = options.weights;
+  if (options.weightPaths) {
+    if (!deps.loadWeights) throw new Error("these pipeline deps cannot load weight files (no loadWeights)");
+    if (options.models.length !== 1 || options.seeds.length !== 1) {
+      throw new UsageError(
+        "--weights scores one model trained elsewhere: pass one --model and no --seeds (weights are not seeded)",
+      );
+    }
+    const { identifyWeightFiles } = await import("../weights/weight_files.ts");
+    weights = await identifyWeightFiles(options.weightPaths);
+  }
   const ensured = await deps.ensureDataset(options.dataset, {
     dataDir: options.dataDir,
     lockPath: options.lockPath,
@@ -112,7 +128,12 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   });
   const available = await deps.listCategories(options.dataset, ensured.root);
   const categories = chooseCategories(options.dataset, available, options.categories);
-  const plans = planCells(options, { contentDigest: ensured.manifestSha256, categories });
+  if (weights && categories.length !== 1) {
+    throw new UsageError(
+      `--weights holds one product's model; pass --categories with one of ${available.join(", ")}`,
+    );
+  }
+  const plans = planCells({ ...options, weights }, { contentDigest: ensured.manifestSha256, categories });
   const backend = await deps.initBackend(options.backend, { threads: options.threads });
   const ctx: RunContext = {
     deps,
@@ -128,6 +149,7 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
     signal: options.signal,
     log,
     lockOptions: options.lockOptions,
+    weightPaths: options.weightPaths,
     splitCache: null,
   };
 

@@ -13,7 +13,10 @@ import { basename, dirname, join } from "node:path";
 import { UsageError } from "../core/errors.ts";
 import type { ModelName } from "../core/models.ts";
 import { configHash, type ModelConfig, type VtadlConfig } from "../models/configs.ts";
-import { paramSpecs } from "../models/network.ts";
+import { buildNetwork, paramSpecs } from "../models/network.ts";
+import { TrainedModel } from "../train/trainer.ts";
+import { RandomStream } from "../util/rng.ts";
+import { assignParameters } from "./assign.ts";
 import { type CheckpointMeta, readCheckpoint, writeCheckpointValues } from "../train/checkpoint.ts";
 import { type TrainingIdentity, trainingKey } from "../train/identity.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
@@ -50,7 +53,7 @@ export interface LoadedWeights {
   params: Map<string, ParameterValues>;
   /** The files read, in the order of their role (VT_AE before G_estimate). */
   sources: WeightSource[];
-  /** SHA-256 over the files' digests in that order: the identity of the weights. */
+  /** SHA-256 over the files' sorted digests: the identity of the weights, whatever the order given. */
   digest: string;
   /** BatchNorm steps stored with the weights (`num_batches_tracked`, or a checkpoint's optimiser steps). */
   steps: number;
@@ -83,6 +86,11 @@ export function detectWeightFormat(bytes: Uint8Array, source: string): WeightFor
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The identity of a set of weight files: SHA-256 over their sorted SHA-256s (order-independent). */
+function weightsDigest(files: { sha256: string }[]): string {
+  return canonicalJsonSha256(files.map((f) => f.sha256).sort());
 }
 
 function requireVtadl(config: ModelConfig, what: string): VtadlConfig {
@@ -202,7 +210,7 @@ export async function loadWeightFiles(paths: string[], config: ModelConfig): Pro
     checkAgainstConfig(params, config, first.path);
     steps = meta.optimizerStep;
   }
-  return { params, sources, digest: canonicalJsonSha256(sources.map((s) => s.sha256)), steps };
+  return { params, sources, digest: weightsDigest(sources), steps };
 }
 
 /**
@@ -317,4 +325,72 @@ export async function saveWeights(
   const [vtaePath, mdnPath] = target.paths;
   await writeFileAtomic(vtaePath, encodeTorchStateDict(original.vtae, { archiveName: archive(vtaePath) }));
   await writeFileAtomic(mdnPath, encodeTorchStateDict(original.mdn, { archiveName: archive(mdnPath) }));
+}
+
+/**
+ * The identity of weight files without reading them as weights: base names, SHA-256 and detected format
+ * in role order (a `.pt` pair is ordered VT_AE, G_estimate by name, else as given), and the digest over
+ * them, as {@linkcode loadWeightFiles} computes it. `reproduce --weights` plans its cells with this.
+ *
+ * @example
+ * ```ts
+ * const { digest, files } = await identifyWeightFiles(["model.safetensors"]);
+ * ```
+ */
+export async function identifyWeightFiles(
+  paths: string[],
+): Promise<{ source: "imported"; digest: string; files: WeightSource[] }> {
+  if (paths.length === 0 || paths.length > 2) {
+    throw new UsageError(
+      `--weights takes one file (safetensors or checkpoint) or the original's two .pt files, got ${paths.length}`,
+    );
+  }
+  const files = await Promise.all(paths.map(async (path) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new UsageError(`--weights ${path}: file not found`);
+      throw error;
+    }
+    return { name: basename(path), sha256: sha256(bytes), format: detectWeightFormat(bytes, path) };
+  }));
+  if (
+    files.length === 2 && files[0].name.startsWith("G_estimate") && !files[1].name.startsWith("G_estimate")
+  ) {
+    files.reverse();
+  }
+  return { source: "imported", digest: weightsDigest(files), files };
+}
+
+/**
+ * Loads weight files into a model of `config` for scoring ({@linkcode loadWeightFiles} then
+ * {@linkcode assignParameters}), checking that the files still have the digest they were planned with.
+ *
+ * @example
+ * ```ts
+ * const model = await loadWeightsModel(["VT_AE_x.pt", "G_estimate_x.pt"], config, planned.digest);
+ * ```
+ */
+export async function loadWeightsModel(
+  paths: string[],
+  config: ModelConfig,
+  digest: string,
+): Promise<TrainedModel> {
+  const weights = await loadWeightFiles(paths, config);
+  if (weights.digest !== digest) {
+    throw new WeightFileError(
+      `${paths.join(" and ")} changed since the run was planned (digest ${
+        weights.digest.slice(0, 12)
+      }, planned ${digest.slice(0, 12)}); run the command again`,
+    );
+  }
+  const network = buildNetwork(config, RandomStream.derive(0, "init"));
+  try {
+    assignParameters(network, weights.params);
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  return new TrainedModel(network, 0, 0);
 }
