@@ -1,7 +1,7 @@
 /**
  * The oracle comparison (benchmarks/original_oracle): its difference measure, and — when the authors' code
- * and PyTorch are present (`VTADL_ORIGINAL_CODE=/path/to/VT-ADL checkout`) — the full check against their
- * modules (about two minutes on two cores).
+ * and PyTorch are present (`VTADL_ORIGINAL_CODE=/path/to/VT-ADL checkout`, and `VTADL_PYTHON` when the
+ * `python3` on PATH lacks torch) — the full check against their modules (about two minutes on two cores).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -25,7 +25,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const root = new URL("..", import.meta.url).pathname;
-      const oracle = await new Deno.Command("python3", {
+      const oracle = await new Deno.Command(Deno.env.get("VTADL_PYTHON") ?? "python3", {
         args: [join(root, "benchmarks/original_oracle/oracle.py"), checkout!, dir, "--images", "1"],
         stdout: "inherit",
         stderr: "inherit",
