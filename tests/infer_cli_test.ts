@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
-import { main } from "../main.ts";
+import { captureMain } from "./helpers/capture.ts";
 import { resolveConfig, type VtadlConfig } from "../src/models/configs.ts";
 import { VtAdl } from "../src/models/vtadl.ts";
 import { inferImages } from "../src/eval/infer.ts";
@@ -13,18 +13,7 @@ import { assignParameters } from "../src/weights/assign.ts";
 import { vtadlTestWeights, writeOriginalPair } from "./helpers/vtadl_weights.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
-async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const log = console.log, error = console.error;
-  const out: string[] = [], err: string[] = [];
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(argv), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = captureMain;
 
 const smoke = () => resolveConfig("vtadl", "smoke") as VtadlConfig;
 

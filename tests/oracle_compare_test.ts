@@ -1,7 +1,7 @@
 /**
  * The oracle comparison (benchmarks/original_oracle): its difference measure, and — when the authors' code
  * and PyTorch are present (`VTADL_ORIGINAL_CODE=/path/to/VT-ADL checkout`, and `VTADL_PYTHON` when the
- * `python3` on PATH lacks torch) — the full check against their modules (about two minutes on two cores).
+ * `python3` on PATH lacks torch) — the full check against their modules (a few minutes on two cores).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../main.ts";
+import { captureMain } from "./helpers/capture.ts";
 import { resolveConfig } from "../src/models/configs.ts";
 import type { PipelineDeps } from "../src/pipeline/deps.ts";
 import { type ReproduceOptions, runReproduce } from "../src/pipeline/runner.ts";
@@ -115,12 +115,8 @@ Deno.test("reproduce --weights: several categories, seeds or models are usage er
   try {
     const file = join(dir, "w.safetensors");
     await Deno.writeFile(file, Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d)); // an empty safetensors file
-    const log = console.log, error = console.error;
-    const err: string[] = [];
-    console.log = () => {};
-    console.error = (...a: unknown[]) => err.push(a.join(" "));
-    const run = (...args: string[]) =>
-      main([
+    const run = async (...args: string[]) => {
+      const r = await captureMain([
         "reproduce",
         "--weights",
         file,
@@ -132,17 +128,18 @@ Deno.test("reproduce --weights: several categories, seeds or models are usage er
         join(dir, "r"),
         ...args,
       ]);
-    try {
-      assert.equal(await run("--seeds", "2"), 2);
-      assert.match(err.at(-1)!, /--seeds and --seed do not apply/);
-      assert.equal(await run("--model", "all"), 2);
-      assert.match(err.at(-1)!, /pass one --model/);
-      assert.equal(await run("--config", "smoke"), 2);
-      assert.match(err.at(-1)!, /one product's model; pass --categories with one of disc, /);
-    } finally {
-      console.log = log;
-      console.error = error;
-    }
+      return [r.code, r.stderr] as const;
+    };
+    assert.deepEqual(await run("--seeds", "2"), [
+      2,
+      "error: --weights scores given weights: --seeds and --seed do not apply",
+    ]);
+    const [code, stderr] = await run("--model", "all");
+    assert.equal(code, 2);
+    assert.match(stderr, /pass one --model/);
+    const [code2, stderr2] = await run("--config", "smoke");
+    assert.equal(code2, 2);
+    assert.match(stderr2, /one product's model; pass --categories with one of disc, /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../main.ts";
+import { captureMain } from "./helpers/capture.ts";
 import { resolveConfig, type VtadlConfig } from "../src/models/configs.ts";
 import { readCheckpoint } from "../src/train/checkpoint.ts";
 import { readSafetensors } from "../src/weights/safetensors.ts";
@@ -9,18 +9,7 @@ import type { ParameterValues, WeightMap } from "../src/weights/tensor.ts";
 import { vtadlTestWeights, writeOriginalPair } from "./helpers/vtadl_weights.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
 
-async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const log = console.log, error = console.error;
-  const out: string[] = [], err: string[] = [];
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(argv), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = captureMain;
 
 const smoke = () => resolveConfig("vtadl", "smoke") as VtadlConfig;
 

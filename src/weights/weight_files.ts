@@ -102,6 +102,30 @@ function requireVtadl(config: ModelConfig, what: string): VtadlConfig {
   return config as VtadlConfig;
 }
 
+/** One or two weight files: a safetensors file or checkpoint, or the original's `.pt` pair. */
+function checkWeightCount(paths: string[]): void {
+  if (paths.length === 0 || paths.length > 2) {
+    throw new UsageError(
+      `--weights takes one file (safetensors or checkpoint) or the original's two .pt files, got ${paths.length}`,
+    );
+  }
+}
+
+/** A weight file's bytes, format and identity; a missing file is a usage error. */
+async function readWeightFile(
+  path: string,
+): Promise<{ path: string; bytes: Uint8Array; format: WeightFormat; source: WeightSource }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(`--weights ${path}: file not found`);
+    throw error;
+  }
+  const format = detectWeightFormat(bytes, path);
+  return { path, bytes, format, source: { name: basename(path), sha256: sha256(bytes), format } };
+}
+
 /** Checks harness parameters against a config's specs: every one present, same shape, nothing extra. */
 function checkAgainstConfig(
   params: Map<string, ParameterValues>,
@@ -151,22 +175,8 @@ function batchesTracked(vtae: Map<string, { dtype: string; data: Uint8Array }>):
  * ```
  */
 export async function loadWeightFiles(paths: string[], config: ModelConfig): Promise<LoadedWeights> {
-  if (paths.length === 0 || paths.length > 2) {
-    throw new UsageError(
-      `--weights takes one file (safetensors or checkpoint) or the original's two .pt files, got ${paths.length}`,
-    );
-  }
-  const files = await Promise.all(paths.map(async (path) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw new UsageError(`--weights ${path}: file not found`);
-      throw error;
-    }
-    const format = detectWeightFormat(bytes, path);
-    return { path, bytes, format, source: { name: basename(path), sha256: sha256(bytes), format } };
-  }));
+  checkWeightCount(paths);
+  const files = await Promise.all(paths.map(readWeightFile));
   const formats = new Set(files.map((f) => f.format));
   if (files.length === 2 && (formats.size !== 1 || !formats.has("torch"))) {
     throw new UsageError(
@@ -340,21 +350,8 @@ export async function saveWeights(
 export async function identifyWeightFiles(
   paths: string[],
 ): Promise<{ source: "imported"; digest: string; files: WeightSource[] }> {
-  if (paths.length === 0 || paths.length > 2) {
-    throw new UsageError(
-      `--weights takes one file (safetensors or checkpoint) or the original's two .pt files, got ${paths.length}`,
-    );
-  }
-  const files = await Promise.all(paths.map(async (path) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw new UsageError(`--weights ${path}: file not found`);
-      throw error;
-    }
-    return { name: basename(path), sha256: sha256(bytes), format: detectWeightFormat(bytes, path) };
-  }));
+  checkWeightCount(paths);
+  const files = (await Promise.all(paths.map(readWeightFile))).map((f) => f.source);
   if (
     files.length === 2 && files[0].name.startsWith("G_estimate") && !files[1].name.startsWith("G_estimate")
   ) {
