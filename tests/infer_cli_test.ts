@@ -4,6 +4,8 @@ import sharp from "sharp";
 import { captureMain } from "./helpers/capture.ts";
 import { resolveConfig, type VtadlConfig } from "../src/models/configs.ts";
 import { VtAdl } from "../src/models/vtadl.ts";
+import { buildNetwork } from "../src/models/network.ts";
+import { outputFiles, saveWeights } from "../src/weights/weight_files.ts";
 import { inferImages } from "../src/eval/infer.ts";
 import { decodeImage } from "../src/datasets/image_decode.ts";
 import { preprocessImage } from "../src/datasets/preprocess.ts";
@@ -164,6 +166,57 @@ Deno.test("infer: missing flags exit 2; inputs of the wrong size or range exit 1
     assert.equal(r.code, 1);
     assert.match(r.stderr, /divide 8-bit pixels by 255/);
     await assert.rejects(Deno.stat(join(dir, "o", "recon.npy")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer: an autoencoder runs from a harness checkpoint; the original's .pt pair is VT-ADL only", async () => {
+  await useCpu();
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = resolveConfig("ae-mse", "smoke");
+    const net = buildNetwork(config, RandomStream.derive(6, "init"));
+    const params = new Map(
+      net.params.entries().map(([spec, v]) => [spec.name, {
+        shape: spec.shape,
+        values: Float32Array.from(v.dataSync() as Float32Array),
+      }]),
+    );
+    const ck = join(dir, "ae.ckpt");
+    await saveWeights(params, config, outputFiles([ck]), { sources: [] });
+    const x = RandomStream.derive(10, "noise").uniformArray(32 * 32 * 3, 0, 1);
+    await writeNpy(join(dir, "X.npy"), { shape: [1, 32, 32, 3], data: x });
+    const argv = ["infer", "--model", "ae-mse", "--config", "smoke", "--backend", "cpu"];
+    const r = await capture([
+      ...argv,
+      "--weights",
+      ck,
+      "--input",
+      join(dir, "X.npy"),
+      "--out",
+      join(dir, "o"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = await inferImages(net, { shape: [1, 32, 32, 3], data: x });
+    net.dispose();
+    assert.deepEqual((await readNpy(join(dir, "o", "image_score.npy"))).data, expected.imageScore);
+    assert.deepEqual((await readNpy(join(dir, "o", "patch_nll.npy"))).shape, [1, 0]);
+
+    const [a, b] = await writeOriginalPair(dir, vtadlTestWeights(smoke(), 2), smoke());
+    const s = await capture([
+      ...argv,
+      "--weights",
+      a,
+      "--weights",
+      b,
+      "--input",
+      join(dir, "X.npy"),
+      "--out",
+      join(dir, "p"),
+    ]);
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /holds VT-ADL weights .*--model ae-mse takes a harness checkpoint only/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
