@@ -93,12 +93,8 @@ function weightsDigest(files: { sha256: string }[]): string {
   return canonicalJsonSha256(files.map((f) => f.sha256).sort());
 }
 
-function requireVtadl(config: ModelConfig, what: string): VtadlConfig {
-  if (config.model !== "vtadl") {
-    throw new UsageError(
-      `${what} holds VT-ADL weights (the original code's layout); --model ${config.model} takes a harness checkpoint only`,
-    );
-  }
+function requireVtadl(config: ModelConfig, message: string): VtadlConfig {
+  if (config.model !== "vtadl") throw new UsageError(message);
   return config as VtadlConfig;
 }
 
@@ -131,6 +127,7 @@ function checkAgainstConfig(
   params: Map<string, ParameterValues>,
   config: ModelConfig,
   source: string,
+  writtenWith: ModelConfig,
 ): void {
   const problems: string[] = [];
   const specs = paramSpecs(config);
@@ -148,7 +145,7 @@ function checkAgainstConfig(
     throw new WeightFileError(
       `${source} does not fit ${config.model}/${config.name}: ${problems.slice(0, 10).join("; ")}${
         problems.length > 10 ? `; and ${problems.length - 10} more` : ""
-      } (pass the --config/--set it was trained with)`,
+      }; it was written with config '${writtenWith.name}': pass the --config/--set it was trained with`,
     );
   }
 }
@@ -189,8 +186,11 @@ export async function loadWeightFiles(paths: string[], config: ModelConfig): Pro
   let sources = files.map((f) => f.source);
   let steps = 0;
   const first = files[0];
+  const originalLayoutOnly =
+    `${first.path} holds VT-ADL weights (the original code's layout); --model ${config.model} ` +
+    "takes a harness checkpoint only";
   if (first.format === "torch") {
-    const vt = requireVtadl(config, first.path);
+    const vt = requireVtadl(config, originalLayoutOnly);
     if (files.length !== 2) {
       throw new UsageError(
         `${first.path} is one PyTorch state_dict; the original code saves two per product (VT_AE_*.pt and G_estimate_*.pt): pass both with --weights`,
@@ -203,7 +203,7 @@ export async function loadWeightFiles(paths: string[], config: ModelConfig): Pro
     sources = [pair.sources.vtae, pair.sources.mdn].map((p) => files.find((f) => f.path === p)!.source);
     steps = batchesTracked(pair.vtae);
   } else if (first.format === "safetensors") {
-    const vt = requireVtadl(config, first.path);
+    const vt = requireVtadl(config, originalLayoutOnly);
     const { tensors } = readSafetensors(first.bytes, first.path);
     const pair = splitOriginalKeys(tensors, vt);
     params = originalToHarness(pair, vt, { vtae: first.path, mdn: first.path });
@@ -217,7 +217,7 @@ export async function loadWeightFiles(paths: string[], config: ModelConfig): Pro
     for (const [name, t] of tensors) {
       if (name.startsWith("param:")) params.set(name.slice(6), { shape: t.shape, values: t.values });
     }
-    checkAgainstConfig(params, config, first.path);
+    checkAgainstConfig(params, config, first.path, meta.config);
     steps = meta.optimizerStep;
   }
   return { params, sources, digest: weightsDigest(sources), steps };
@@ -318,9 +318,16 @@ export async function saveWeights(
     await writeCheckpointValues(target.paths[0], meta, tensors);
     return;
   }
-  const original = harnessToOriginal(params, requireVtadl(config, "this output"), {
-    numBatchesTracked: steps,
-  });
+  const original = harnessToOriginal(
+    params,
+    requireVtadl(
+      config,
+      `the original layout (.pt, safetensors) is VT-ADL's; --model ${config.model} converts to a .ckpt only`,
+    ),
+    {
+      numBatchesTracked: steps,
+    },
+  );
   if (target.format === "safetensors") {
     const metadata = {
       format: "pt",
