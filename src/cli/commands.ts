@@ -61,6 +61,16 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./check_links.ts")).command,
   },
   {
+    name: "weights",
+    summary: "Convert weights: original .pt pair ↔ safetensors ↔ harness checkpoint",
+    load: async () => (await import("./weights.ts")).command,
+  },
+  {
+    name: "infer",
+    summary: "Run a model with given weights on images; write recon, patch NLL, maps and scores (.npy)",
+    load: async () => (await import("./infer.ts")).command,
+  },
+  {
     name: "report",
     summary: "Render paper tables and the leaderboard from run records",
     load: async () => (await import("./report.ts")).command,

@@ -60,6 +60,11 @@ export const REPRODUCE_FLAGS = {
     valueName: "DIR",
   }),
   ...CHECKPOINT_FLAGS,
+  weights: repeatedFlag({
+    description: "Score weights trained elsewhere instead of training: a .ckpt, a .safetensors, or the " +
+      "original's two .pt files (--weights twice). One model and one category (--categories C).",
+    valueName: "FILE",
+  }),
   "eval-resolution": enumFlag(EVAL_RESOLUTIONS, {
     description: "Pixel metrics at the preprocessed size or the original mask size.",
     default: "preprocessed",
@@ -118,7 +123,14 @@ export function reproduceOptionsFromFlags(
 ): ReproduceOptions {
   const dataset = oneOf("DATASET", positionals[0] ?? "synthetic", DATASET_NAMES);
   const spec = DATASETS[dataset];
-  const modelFlag = flags.model ?? spec.defaultModels;
+  const imported = flags.weights.length > 0;
+  if (imported && (flags.seeds !== undefined || flags.seed !== undefined)) {
+    throw new UsageError("--weights scores given weights: --seeds and --seed do not apply");
+  }
+  if (imported && (flags.model === "all" || flags["max-train"] !== undefined)) {
+    throw new UsageError("--weights scores one model without training: pass one --model, no --max-train");
+  }
+  const modelFlag = flags.model ?? (imported ? "vtadl" : spec.defaultModels);
   if (flags.seeds !== undefined && flags.seed !== undefined) {
     throw new UsageError(
       "--seeds and --seed are exclusive: --seeds N runs seeds 0..N-1, --seed S runs seed S",
@@ -151,6 +163,7 @@ export function reproduceOptionsFromFlags(
     heatmapSigma: flags["heatmap-sigma"],
     panels: flags.panels,
     limits: maxTrain === undefined && maxTest === undefined ? undefined : { maxTrain, maxTest },
+    weightPaths: imported ? flags.weights : undefined,
     selection: resolveSelection({ shard: flags.shard, cells: flags.cell }, env),
   };
 }

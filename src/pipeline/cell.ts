@@ -45,6 +45,8 @@ export interface RunContext {
   log: (line: string) => void;
   /** Options of the per-cell lock (tests shorten its timings). */
   lockOptions?: FileLockOptions;
+  /** Weight files the cells score instead of training (`reproduce --weights`). */
+  weightPaths?: string[];
   /** The last loaded split, reused across models/seeds with the same preprocessing. */
   splitCache: { key: string; split: CategorySplit } | null;
 }
@@ -190,6 +192,7 @@ function initialRecord(ctx: RunContext, plan: CellPlan): RunRecord {
     environment: ctx.environment,
     backend: ctx.backend,
     training: null,
+    ...(plan.weights ? { weights: plan.weights } : {}),
     durations: { loadSeconds: 0, trainSeconds: 0, scoreSeconds: 0, metricsSeconds: 0, totalSeconds: 0 },
     metrics: [],
     artifacts: [],
@@ -234,49 +237,60 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
     await recorder.event("POINT_IN_TIME", "train_samples", split.train.length);
     await recorder.event("POINT_IN_TIME", "eval_samples", split.test.length);
 
-    stage = "train";
-    log(
-      `${label}: training ${plan.config.name} on ${split.train.length} images, ${plan.config.epochs} epochs`,
-    );
-    t = performance.now();
-    let lastEpochStop = Date.now();
-    const result = await deps.trainModel({
-      model: plan.model,
-      config: plan.config,
-      seed: plan.seed,
-      train: split.train,
-      data: plan.training.data,
-      checkpointDir: checkpointDirOf(ctx.outDir, plan),
-      checkpoint: ctx.checkpoint,
-      signal: ctx.signal,
-      onResume: (from) => {
-        resumed = true;
-        log(`${label}: ${describeResume(from, plan.config.epochs)}`);
-      },
-      onEpoch: (r) => {
-        epochs.push(r);
-        const end = Date.now();
-        // The trainer reports an epoch when it ends; its start is end − seconds, never before the last stop.
-        const start = Math.max(end - Math.round(r.seconds * 1000), lastEpochStop);
-        lastEpochStop = end;
-        void recorder.event("INTERVAL_START", "epoch_start", null, { epoch_num: r.epoch }, start);
-        void recorder.event("INTERVAL_END", "epoch_stop", null, {
-          epoch_num: r.epoch,
-          loss: r.loss,
-          terms: r.terms,
-        }, end);
-        const eta = (plan.config.epochs - r.epoch) * r.seconds;
-        log(
-          `${label}: epoch ${r.epoch}/${plan.config.epochs}  loss ${r.loss.toPrecision(5)}  ` +
-            `${r.imagesPerSecond.toFixed(1)} img/s  ETA ${formatDuration(eta)}`,
-        );
-      },
-    });
-    trained = result.model;
-    resumed = result.resumedFrom !== null;
-    durations.trainSeconds = (performance.now() - t) / 1000;
-    const trainingEpochs = result.epochs.length > 0 ? result.epochs : epochs;
-    await recorder.save({ training: { epochs: trainingEpochs, bestEpoch: result.bestEpoch, resumed } });
+    if (plan.weights) {
+      stage = "load-weights";
+      const names = plan.weights.files.map((f) => f.name).join(" + ");
+      log(
+        `${label}: scoring weights trained elsewhere (${names}, digest ${
+          plan.weights.digest.slice(0, 12)
+        }); no training`,
+      );
+      trained = await deps.loadWeights!(ctx.weightPaths!, plan.config, plan.weights.digest);
+    } else {
+      stage = "train";
+      log(
+        `${label}: training ${plan.config.name} on ${split.train.length} images, ${plan.config.epochs} epochs`,
+      );
+      t = performance.now();
+      let lastEpochStop = Date.now();
+      const result = await deps.trainModel({
+        model: plan.model,
+        config: plan.config,
+        seed: plan.seed,
+        train: split.train,
+        data: plan.training.data,
+        checkpointDir: checkpointDirOf(ctx.outDir, plan),
+        checkpoint: ctx.checkpoint,
+        signal: ctx.signal,
+        onResume: (from) => {
+          resumed = true;
+          log(`${label}: ${describeResume(from, plan.config.epochs)}`);
+        },
+        onEpoch: (r) => {
+          epochs.push(r);
+          const end = Date.now();
+          // The trainer reports an epoch when it ends; its start is end − seconds, never before the last stop.
+          const start = Math.max(end - Math.round(r.seconds * 1000), lastEpochStop);
+          lastEpochStop = end;
+          void recorder.event("INTERVAL_START", "epoch_start", null, { epoch_num: r.epoch }, start);
+          void recorder.event("INTERVAL_END", "epoch_stop", null, {
+            epoch_num: r.epoch,
+            loss: r.loss,
+            terms: r.terms,
+          }, end);
+          const eta = (plan.config.epochs - r.epoch) * r.seconds;
+          log(
+            `${label}: epoch ${r.epoch}/${plan.config.epochs}  loss ${r.loss.toPrecision(5)}  ` +
+              `${r.imagesPerSecond.toFixed(1)} img/s  ETA ${formatDuration(eta)}`,
+          );
+        },
+      });
+      trained = result.model;
+      resumed = result.resumedFrom !== null;
+      durations.trainSeconds = (performance.now() - t) / 1000;
+      const trainingEpochs = result.epochs.length > 0 ? result.epochs : epochs;
+      await recorder.save({ training: { epochs: trainingEpochs, bestEpoch: result.bestEpoch, resumed } });
+    }
 
     stage = "score";
     t = performance.now();

@@ -12,6 +12,7 @@ import type { DatasetName } from "../core/datasets.ts";
 import type { BackendChoice, BackendInfo, BackendOptions } from "../train/backend.ts";
 import type { RawScores } from "../train/score.ts";
 import type { TrainedModel, TrainOptions, TrainResult } from "../train/trainer.ts";
+import type { ModelConfig } from "../models/configs.ts";
 
 /** Everything the reproduce pipeline calls outside `src/pipeline`, `src/eval` and `src/runs`. */
 export interface PipelineDeps {
@@ -30,6 +31,11 @@ export interface PipelineDeps {
     images: ImageSample[],
     options?: { batchSize?: number },
   ): Promise<RawScores[]>;
+  /**
+   * Loads weights trained elsewhere (`reproduce --weights`: the original `.pt` pair, safetensors or a
+   * checkpoint) into a model of `config`, refusing files whose digest is no longer `digest`.
+   */
+  loadWeights?(paths: string[], config: ModelConfig, digest: string): Promise<TrainedModel>;
   /** Decodes an image file (src/datasets/image_decode.ts); needed only for `--eval-resolution original`. */
   decodeImage?(path: string): Promise<{ width: number; height: number; channels: number; data: Uint8Array }>;
 }

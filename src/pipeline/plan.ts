@@ -27,7 +27,7 @@ import {
 } from "../core/models.ts";
 import { UsageError } from "../core/errors.ts";
 import { configHash, type ModelConfig, resolveConfig } from "../models/configs.ts";
-import type { EvalResolution, EvaluationSettings } from "../runs/record.ts";
+import type { EvalResolution, EvaluationSettings, ImportedWeights } from "../runs/record.ts";
 import { canonicalJsonSha256 } from "../util/canonical_json.ts";
 import { type TrainingIdentity, trainingKey } from "../train/identity.ts";
 import type { SplitLimits } from "../eval/subsample.ts";
@@ -49,6 +49,11 @@ export interface PlanRequest {
   evalResolution?: EvalResolution;
   /** Use at most this many training / test images per category. */
   limits?: SplitLimits;
+  /**
+   * Score these weights, trained elsewhere, instead of training (`reproduce --weights`). They become part
+   * of the training identity, so such a cell never shares a run id, record or checkpoint with a trained one.
+   */
+  weights?: ImportedWeights;
 }
 
 /** The dataset as installed: what the plan needs to know of it. */
@@ -173,6 +178,8 @@ export interface CellPlan {
   /** Training subset, or null for the whole split. */
   subset: SplitLimits | null;
   evaluation: EvaluationSettings;
+  /** Weights trained elsewhere that the cell scores instead of training, or null. */
+  weights: ImportedWeights | null;
   /** Everything training depends on; its hash is `trainingKey`. */
   training: TrainingIdentity;
   trainingKey: string;
@@ -256,13 +263,17 @@ export function planCells(request: PlanRequest, dataset: PlannedDataset): CellPl
         category,
         preprocess,
         subset,
+        ...(request.weights ? { importedWeights: request.weights } : {}),
       },
     };
     const key = trainingKey(training);
     const cellKey = canonicalJsonSha256({ trainingKey: key, evaluation });
     cells.push({
       cellId,
-      runId: runIdOf([request.dataset, category, model, config.name, `seed${seed}`], cellKey),
+      runId: runIdOf(
+        [request.dataset, category, model, config.name, request.weights ? "imported" : `seed${seed}`],
+        cellKey,
+      ),
       dataset: request.dataset,
       category,
       model,
@@ -272,6 +283,7 @@ export function planCells(request: PlanRequest, dataset: PlannedDataset): CellPl
       preprocess,
       subset,
       evaluation,
+      weights: request.weights ?? null,
       training,
       trainingKey: key,
       cellKey,

@@ -15,13 +15,14 @@ import type { PipelineDeps } from "./deps.ts";
  * ```
  */
 export async function loadRealDeps(): Promise<PipelineDeps> {
-  const [ensure, loaders, decode, backend, trainer, score] = await Promise.all([
+  const [ensure, loaders, decode, backend, trainer, score, weights] = await Promise.all([
     import("../datasets/ensure.ts"),
     import("../datasets/loaders.ts"),
     import("../datasets/image_decode.ts"),
     import("../train/backend.ts"),
     import("../train/trainer.ts"),
     import("../train/score.ts"),
+    import("../weights/weight_files.ts"),
   ]);
   return {
     ensureDataset: ensure.ensureDataset,
@@ -31,5 +32,6 @@ export async function loadRealDeps(): Promise<PipelineDeps> {
     trainModel: trainer.trainModel,
     scoreImages: score.scoreImages,
     decodeImage: decode.decodeImage,
+    loadWeights: weights.loadWeightsModel,
   };
 }

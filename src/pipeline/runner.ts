@@ -61,6 +61,11 @@ export interface ReproduceOptions extends PlanRequest {
   lockOptions?: FileLockOptions;
   /** Which cells of the plan this worker runs (`--shard`, `--cell`, a batch engine's index). Default all. */
   selection?: CellSelection;
+  /**
+   * Weight files trained elsewhere (the original `.pt` pair, safetensors, or a checkpoint): every cell
+   * scores them instead of training. One model, one category and one seed only (weights are per product).
+   */
+  weightPaths?: string[];
 }
 
 /** A finished cell (busy cells are resolved before the runner returns). */
@@ -99,6 +104,17 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   }
   if (options.seeds.length === 0) throw new UsageError("no seeds given: pass --seeds N (≥ 1) or --seed S");
   resolveRequestConfigs(options); // a bad --config or --set stops here, before any download
+  let weights = options.weights;
+  if (options.weightPaths) {
+    if (!deps.loadWeights) throw new Error("these pipeline deps cannot load weight files (no loadWeights)");
+    if (options.models.length !== 1 || options.seeds.length !== 1) {
+      throw new UsageError(
+        "--weights scores one model trained elsewhere: pass one --model and no --seeds (weights are not seeded)",
+      );
+    }
+    const { identifyWeightFiles } = await import("../weights/weight_files.ts");
+    weights = await identifyWeightFiles(options.weightPaths);
+  }
   const ensured = await deps.ensureDataset(options.dataset, {
     dataDir: options.dataDir,
     lockPath: options.lockPath,
@@ -108,7 +124,12 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
   });
   const available = await deps.listCategories(options.dataset, ensured.root);
   const categories = chooseCategories(options.dataset, available, options.categories);
-  const planned = planCells(options, { contentDigest: ensured.manifestSha256, categories });
+  if (weights && categories.length !== 1) {
+    throw new UsageError(
+      `--weights holds one product's model; pass --categories with one of ${available.join(", ")}`,
+    );
+  }
+  const planned = planCells({ ...options, weights }, { contentDigest: ensured.manifestSha256, categories });
   const selection = options.selection ?? { kind: "all" };
   const plans = selectCells(planned, selection);
   if (selection.kind !== "all") {
@@ -129,6 +150,7 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
     signal: options.signal,
     log,
     lockOptions: options.lockOptions,
+    weightPaths: options.weightPaths,
     splitCache: null,
   };
 

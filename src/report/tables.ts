@@ -87,6 +87,7 @@ export function groupRecords(records: RunRecord[]): RecordGroup[] {
       ev.heatmapSigma,
       ev.resolution,
       subText,
+      r.weights ? "imported" : "trained",
     ].join("|");
     let g = groups.get(key);
     if (!g) {
@@ -94,7 +95,7 @@ export function groupRecords(records: RunRecord[]): RecordGroup[] {
         key,
         label: `${MODELS[r.model].label} ours (${r.config.name}, score ${ev.imageScore}${
           subText ? `, ${subText}` : ""
-        })`,
+        }${r.weights ? ", imported weights" : ""})`,
         model: r.model,
         configName: r.config.name,
         configHash: r.config.hash,
@@ -159,6 +160,18 @@ export function markdownTable(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** `, weights trained elsewhere: cat: a.pt (sha256 1a2b…) + …` for a group of imported runs, else "". */
+function importedWeightsText(records: RunRecord[]): string {
+  const imported = records.filter((r) => r.weights);
+  if (imported.length === 0) return "";
+  const per = imported.map((r) =>
+    `${r.dataset.category}: ${
+      r.weights!.files.map((f) => `${f.name} (sha256 ${f.sha256.slice(0, 12)})`).join(" + ")
+    }`
+  );
+  return `, weights trained elsewhere (not trained here): ${[...new Set(per)].sort().join("; ")}`;
+}
+
 /** The provenance lines every table states: dataset digest, configs, seeds, backends, code versions. */
 export function provenanceLines(records: RunRecord[], groups: RecordGroup[]): string[] {
   const uniq = (xs: string[]) => [...new Set(xs)].sort();
@@ -195,7 +208,7 @@ export function provenanceLines(records: RunRecord[], groups: RecordGroup[]): st
           ? `maps \`${ev.anomalyMap}\`${ev.anomalyMap === "patchNll" ? ` σ=${ev.heatmapSigma}` : ""}, ` +
             `pixel metrics at ${ev.resolution} resolution`
           : "no pixel masks (image metrics only)") +
-        `, code ${commits.join(", ")}`,
+        `, code ${commits.join(", ")}` + importedWeightsText(g.records),
     );
   }
   return lines;

@@ -73,6 +73,17 @@ const adapterSchema = z.object({
   isFallbackAdapter: z.boolean(),
 });
 
+/** Weights trained elsewhere, identified by their files (`reproduce --weights`). */
+export const ImportedWeightsSchema = z.object({
+  source: z.literal("imported"),
+  /** SHA-256 over the files' sorted SHA-256s. */
+  digest: z.string(),
+  files: z.array(z.object({ name: z.string(), sha256: z.string(), format: z.string() })),
+});
+
+/** {@linkcode ImportedWeightsSchema}'s type. */
+export type ImportedWeights = z.infer<typeof ImportedWeightsSchema>;
+
 /** The content of `result.json`. */
 export const RunRecordSchema = z.object({
   schema: z.literal(RUN_RECORD_SCHEMA),
@@ -133,6 +144,11 @@ export const RunRecordSchema = z.object({
     /** Whether this run continued from a checkpoint. */
     resumed: z.boolean(),
   }).nullable(),
+  /**
+   * Weights trained elsewhere that this run scored instead of training (`reproduce --weights`): the files'
+   * base names and SHA-256, and the digest over them. Absent for trained runs.
+   */
+  weights: ImportedWeightsSchema.optional(),
   durations: z.object({
     loadSeconds: z.number(),
     trainSeconds: z.number(),

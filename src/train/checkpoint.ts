@@ -83,8 +83,28 @@ interface Header {
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
+/** The file's bytes with magic and header written, and the float view the tensor data go into. */
+function checkpointBuffer(
+  meta: CheckpointMeta,
+  tensors: { name: string; shape: number[]; size: number }[],
+): { bytes: Uint8Array; data: Float32Array; entries: Header["tensors"] } {
+  const entries: Header["tensors"] = [];
+  let floats = 0;
+  for (const { name, shape, size } of tensors) {
+    entries.push({ name, shape, offset: floats, length: size });
+    floats += size;
+  }
+  const headerBytes = new TextEncoder().encode(JSON.stringify({ meta, tensors: entries } satisfies Header));
+  const dataStart = Math.ceil((12 + headerBytes.length) / 4) * 4;
+  const bytes = new Uint8Array(dataStart + floats * 4);
+  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(bytes.buffer).setUint32(8, headerBytes.length, true);
+  bytes.set(headerBytes, 12);
+  return { bytes, data: new Float32Array(bytes.buffer, dataStart, floats), entries };
+}
+
 /**
- * Writes a checkpoint atomically. Tensor values are read with the async `data()` API.
+ * Writes a checkpoint atomically. Tensor values are read with the async `data()` API, one at a time.
  *
  * @example
  * ```ts
@@ -96,22 +116,35 @@ export async function writeCheckpoint(
   meta: CheckpointMeta,
   tensors: { name: string; tensor: tf.Tensor }[],
 ): Promise<void> {
-  const entries: Header["tensors"] = [];
-  let floats = 0;
-  for (const { name, tensor } of tensors) {
-    entries.push({ name, shape: tensor.shape, offset: floats, length: tensor.size });
-    floats += tensor.size;
-  }
-  const headerBytes = new TextEncoder().encode(JSON.stringify({ meta, tensors: entries } satisfies Header));
-  const dataStart = Math.ceil((12 + headerBytes.length) / 4) * 4;
-  const bytes = new Uint8Array(dataStart + floats * 4);
-  bytes.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(bytes.buffer).setUint32(8, headerBytes.length, true);
-  bytes.set(headerBytes, 12);
-  const data = new Float32Array(bytes.buffer, dataStart, floats);
+  const { bytes, data, entries } = checkpointBuffer(
+    meta,
+    tensors.map(({ name, tensor }) => ({ name, shape: tensor.shape, size: tensor.size })),
+  );
   for (let i = 0; i < tensors.length; i++) {
     data.set(await tensors[i].tensor.data() as Float32Array, entries[i].offset);
   }
+  await writeFileAtomic(path, bytes);
+}
+
+/**
+ * Writes a checkpoint atomically from values already in memory (e.g. weights converted from another
+ * format by `weights convert`).
+ *
+ * @example
+ * ```ts
+ * await writeCheckpointValues("model.ckpt", meta, [{ name: "param:w", shape: [2], values }]);
+ * ```
+ */
+export async function writeCheckpointValues(
+  path: string,
+  meta: CheckpointMeta,
+  tensors: StoredTensor[],
+): Promise<void> {
+  const { bytes, data, entries } = checkpointBuffer(
+    meta,
+    tensors.map(({ name, shape, values }) => ({ name, shape, size: values.length })),
+  );
+  tensors.forEach((t, i) => data.set(t.values, entries[i].offset));
   await writeFileAtomic(path, bytes);
 }
 
