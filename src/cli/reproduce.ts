@@ -15,6 +15,7 @@ import type { PipelineDeps } from "../pipeline/deps.ts";
 import { renderCellSummary, type ReproduceOptions, runReproduce } from "../pipeline/runner.ts";
 import { writeReport } from "../report/write_report.ts";
 import {
+  booleanFlag,
   defineCommand,
   enumFlag,
   type FlagValues,
@@ -23,7 +24,9 @@ import {
   oneOf,
   stringFlag,
 } from "./command.ts";
-import { BACKEND_FLAG, CHECKPOINT_FLAGS, CONFIG_FLAGS, DATA_FLAGS } from "./flags.ts";
+import { BACKEND_FLAG, CHECKPOINT_FLAGS, CONFIG_FLAGS, DATA_FLAGS, DIALECTS_FLAG } from "./flags.ts";
+import { selectDialectVariants } from "../core/metrics.ts";
+import { EFFICIENCY_PROTOCOL_NAMES } from "../eval/efficiency.ts";
 import { listenForInterrupt } from "./interrupt.ts";
 
 const FLAGS = {
@@ -95,6 +98,14 @@ const FLAGS = {
     min: 2,
     valueName: "N",
   }),
+  ...DIALECTS_FLAG,
+  "no-breakdown": booleanFlag("Skip the per-defect-type image AUROC / AU-PRO breakdown."),
+  efficiency: enumFlag(["auto", ...EFFICIENCY_PROTOCOL_NAMES, "off"], {
+    description: "Efficiency protocol (latency/throughput after warm-up): auto = smoke for the smoke " +
+      "config, standard otherwise; off = do not measure.",
+    default: "auto",
+    valueName: "P",
+  }),
 };
 
 /** Turns parsed flags and the dataset positional into pipeline options (usage errors for bad values). */
@@ -137,6 +148,9 @@ export function reproduceOptionsFromFlags(
     heatmapSigma: flags["heatmap-sigma"],
     panels: flags.panels,
     limits: maxTrain === undefined && maxTest === undefined ? undefined : { maxTrain, maxTest },
+    dialects: flags.dialects !== undefined ? selectDialectVariants(flags.dialects) : undefined,
+    breakdown: !flags["no-breakdown"],
+    efficiency: flags.efficiency,
   };
 }
 

@@ -22,7 +22,14 @@ import type { RunRecord } from "../runs/record.ts";
 import type { FileLockOptions } from "../util/file_lock.ts";
 import type { PipelineDeps } from "./deps.ts";
 import { type CellPlan, planCells, type PlanRequest, resolveRequestConfigs } from "./plan.ts";
-import { type CellOutcome, formatDuration, runCellLocked, type RunContext } from "./cell.ts";
+import {
+  type CellOutcome,
+  type EfficiencyChoice,
+  formatDuration,
+  runCellLocked,
+  type RunContext,
+} from "./cell.ts";
+import type { DialectVariantSpec } from "../core/metrics.ts";
 
 /** Options of {@linkcode runReproduce}. */
 export interface ReproduceOptions extends PlanRequest {
@@ -53,6 +60,12 @@ export interface ReproduceOptions extends PlanRequest {
   scoreBatchSize?: number;
   /** Per-cell lock timings (tests). */
   lockOptions?: FileLockOptions;
+  /** Extra metric dialects per cell (`--dialects`); a completed cell without them is evaluated again. */
+  dialects?: readonly DialectVariantSpec[];
+  /** Per-defect-type breakdown. Default true. */
+  breakdown?: boolean;
+  /** Efficiency protocol: `auto` (default: by config), a protocol name, or `off`. */
+  efficiency?: EfficiencyChoice;
 }
 
 /** A finished cell (busy cells are resolved before the runner returns). */
@@ -129,6 +142,9 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
     log,
     lockOptions: options.lockOptions,
     splitCache: null,
+    dialects: options.dialects,
+    breakdown: options.breakdown,
+    efficiency: options.efficiency,
   };
 
   const finished: FinishedCell[] = [];

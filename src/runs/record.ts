@@ -130,6 +130,8 @@ export const EfficiencySchema = z.object({
   imageSize: z.number().int().positive(),
   /** The process's resident-set high-water mark when measured (bytes; null where unknown). */
   peakRssBytes: z.number().nullable(),
+  /** `cell`: since the cell started (Linux, high-water mark reset); `process`: since the process started. */
+  peakRssScope: z.enum(["cell", "process"]).optional(),
   /** Wall time of training (sum of the epochs' own times). */
   trainSeconds: z.number().nonnegative(),
   /** Batch-1 forward latency over the timed runs, milliseconds. */
@@ -219,6 +221,8 @@ export const RunRecordSchema = z.object({
   metrics: z.array(MetricEntrySchema),
   /** Extra metric variants computed with `--dialects` (absent without). */
   dialectValues: z.array(DialectValueSchema).optional(),
+  /** The variant keys `--dialects` asked for (some may not apply to the data); absent without. */
+  dialectsRequested: z.array(z.string()).optional(),
   /** Per-defect-type image AUROC and AU-PRO (absent for datasets without defect types or when skipped). */
   breakdowns: BreakdownsSchema.optional(),
   /** Parameters, FLOPs, memory, training time, latency and throughput (absent when not measured). */
