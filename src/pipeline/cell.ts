@@ -423,7 +423,7 @@ async function measureEfficiency(
       trainSeconds: epochs.reduce((a, e) => a + e.seconds, 0),
       peakRssBytes: peakMemoryBytes(),
       peakRssScope,
-      backend: ctx.backend.engine ? `${ctx.backend.name} (${ctx.backend.engine})` : ctx.backend.name,
+      backend: ctx.backend.engine ?? ctx.backend.name,
     });
   } catch (error) {
     ctx.log(`${labelOf(plan)}: efficiency not measured: ${error instanceof Error ? error.message : error}`);
