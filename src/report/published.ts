@@ -533,7 +533,7 @@ export const FASHION_MNIST_PUBLISHED: PublishedTable = {
     fashionMean("panda", "PANDA", 95.6, "Reiss et al., CVPR 2021, Table 1"),
   ],
   notes: [
-    "[unverified] These means are recalled from the cited papers, not read from them; per-class values are not transcribed. A check against GEOM Table 1, GOAD Table 2 and PANDA Table 1 could not read those tables (only the papers' first pages were reachable), so they stay unverified.",
+    "[unverified] These means are recalled from the cited papers, not read from them; per-class values are not transcribed. A check against GEOM Table 1, GOAD Table 2 and PANDA Table 1 could not read those tables (only the papers' first pages were reachable), so they stay unverified; GEOM's 93.5 agrees with one secondary copy (AGAD, Table 1). Sources tried and status per value: docs/published-results.md §5.",
     "VT-ADL does not report Fashion-MNIST: any VT-ADL number here is the harness's own, with its documented MNIST configuration.",
   ],
 };
