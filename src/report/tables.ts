@@ -390,6 +390,7 @@ export function renderLeaderboard(records: RunRecord[]): string {
     "### Leaderboard (ours, mean over the categories each group covers)",
     "",
     rows.length > 0 ? markdownTable(header, rows.map((r) => r.cells)) : "No completed runs yet.",
+    ...(rows.length > 0 ? ["", "- Every metric column is the official dialect (docs/metrics.md §7)."] : []),
   ].join("\n") + "\n";
 }
 
