@@ -228,6 +228,11 @@ Deno.test("evaluate: per-defect breakdown and --dialects in the report and the p
     assert.equal(renderBreakdownText(plain), "");
     const text = renderTable(report) + renderDialectText(report) + renderBreakdownText(report);
     assert.match(text, /au-pro\/ader-200 \[ader-200\]/);
+    // One category: its mean is its value.
+    const ader = r.dialect_values!.find((d) => d.variant === "au-pro/ader-200")!.value;
+    assert.equal(report.mean_dialect_values!["au-pro/ader-200"], ader);
+    assert.equal(plain.mean_dialect_values, undefined);
+    assert.match(text, new RegExp(`\\nmean\\s+\\S+\\s+${ader.toFixed(4)}`));
     assert.match(text, /widget\/crack\s+1\s+2\s+1\s/);
   } finally {
     await Deno.remove(root, { recursive: true });

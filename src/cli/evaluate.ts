@@ -21,7 +21,7 @@ import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
 import { DIALECTS_FLAG } from "./flags.ts";
 import { nameList, pairCategory, readAnomalyMap, readMask } from "./map_files.ts";
-import { renderBreakdownText, renderDialectText } from "./evaluate_extras.ts";
+import { dialectMeans, renderBreakdownText, renderDialectText } from "./evaluate_extras.ts";
 
 /** Metrics of one category (keys as in the `metrics` command's output). */
 export interface CategoryResult {
@@ -65,6 +65,8 @@ export interface EvaluationReport {
   categories: Record<string, CategoryResult>;
   /** Unweighted mean over categories of each metric (null if some category lacks it). */
   mean: Record<JsonMetricName, number | null>;
+  /** With `--dialects`: the unweighted mean over categories of each variant (null if some category lacks it). */
+  mean_dialect_values?: Record<string, number | null>;
 }
 
 /** Options of {@linkcode evaluateTree}. */
@@ -215,6 +217,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
     },
     categories: results,
     mean,
+    ...(dialects !== undefined ? { mean_dialect_values: dialectMeans(results) } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { EvaluationReport } from "./evaluate.ts";
+import type { CategoryResult, EvaluationReport } from "./evaluate.ts";
 
 /** Plain-text table: first column left-aligned, the others right-aligned. */
 function textTable(header: string[], rows: string[][]): string {
@@ -16,6 +16,24 @@ function textTable(header: string[], rows: string[][]): string {
 }
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(4));
+
+/**
+ * The unweighted mean over categories of each dialect variant any category has; null where some category
+ * lacks it (as `mean` treats the official metrics).
+ */
+export function dialectMeans(categories: Record<string, CategoryResult>): Record<string, number | null> {
+  const results = Object.values(categories);
+  const variants = [...new Set(results.flatMap((r) => (r.dialect_values ?? []).map((d) => d.variant)))];
+  return Object.fromEntries(variants.map((v) => {
+    const values = results.map((r) => r.dialect_values?.find((d) => d.variant === v)?.value);
+    return [
+      v,
+      values.some((x) => x === undefined)
+        ? null
+        : (values as number[]).reduce((a, b) => a + b, 0) / values.length,
+    ];
+  }));
+}
 
 /**
  * The dialect variants per category (one column per variant, each header naming its dialect), or "".
@@ -39,6 +57,8 @@ export function renderDialectText(report: EvaluationReport): string {
     name,
     ...variants.map((v) => fmt(r.dialect_values!.find((d) => d.variant === v)?.value)),
   ]);
+  const means = report.mean_dialect_values ?? dialectMeans(report.categories);
+  rows.push(["mean", ...variants.map((v) => fmt(means[v]))]);
   return "\n\nOther dialects (columns: variant [dialect]; the table above is the official dialect):\n" +
     textTable(["category", ...variants.map((v) => `${v} [${dialectOf.get(v)}]`)], rows);
 }
