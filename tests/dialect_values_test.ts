@@ -238,3 +238,19 @@ Deno.test("evaluate: per-defect breakdown and --dialects in the report and the p
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("evaluateMaps: a variant whose reference returns NaN (anomalib ≤ 2.2 on saturated scores) is left out, never recorded", () => {
+  // Scores far above 1 saturate anomalib's float32 sigmoid: its averaged curve degenerates to NaN.
+  const map = { width: 4, height: 1, data: Float64Array.of(60, 50, 55, 52) };
+  const mask = { width: 4, height: 1, data: Uint8Array.of(1, 0, 0, 0) };
+  const set = evaluateMaps({ pixel: { maps: [map], masks: [mask] } }, {
+    dialects: selectDialectVariants(["anomalib-legacy", "f1-max/pixel"]),
+  });
+  assert.deepEqual(set.dialectValues.map((d) => d.variant.key), ["f1-max/pixel"]);
+  assert.ok(
+    set.warnings.some((w) => /au-pro\/anomalib-legacy not computed: its implementation returned NaN/.test(w)),
+  );
+  for (const e of dialectValueEntries(set, { imageScore: "nll", anomalyMap: "patchNll" })) {
+    DialectValueSchema.parse(e);
+  }
+});

@@ -182,6 +182,11 @@ function computeDialects(
       }
       throw error;
     }
+    if (!Number.isFinite(value)) {
+      // e.g. anomalib ≤ 2.2's AU-PRO on maps whose curve it cannot resample; a record holds numbers only.
+      skip(`its implementation returned ${value} on this input`);
+      continue;
+    }
     results.push({ variant, value, definition: engine.family, label, source });
   }
   return results;
