@@ -128,8 +128,18 @@ function cells(line: string): string[] {
   return line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
 }
 
-function tableLines(md: string): string[] {
+/** The lines of every markdown table. */
+function allTableLines(md: string): string[] {
   return md.split("\n").filter((l) => l.startsWith("|"));
+}
+
+/** The lines of the first markdown table (the paper layout; the dialect comparison follows it). */
+function tableLines(md: string): string[] {
+  const lines = md.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("|"));
+  if (start < 0) return [];
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith("|"));
+  return lines.slice(start, end < 0 ? undefined : end);
 }
 
 Deno.test("mean ± std over seeds uses the sample standard deviation", () => {
@@ -245,12 +255,12 @@ Deno.test("several run groups on synthetic get one readable table each", () => {
     evaluation: { ...vtadl.evaluation, imageScore: "mse" as const, anomalyMap: "error" as const },
   };
   const md = renderDatasetTable("synthetic", [vtadl, ae]);
-  const headers = tableLines(md).filter((l) => cells(l)[0] === "Category");
+  const headers = allTableLines(md).filter((l) => cells(l)[0] === "Category");
   assert.equal(headers.length, 2);
   for (const h of headers) assert.equal(cells(h).length, 1 + 5);
   assert.match(md, /\*\*VT-ADL ours[^*]*\*\*\n\n\| Category/);
   assert.match(md, /\*\*AE MSE ours[^*]*\*\*\n\n\| Category/);
-  const means = tableLines(md).filter((l) => cells(l)[0] === "Mean").map((l) => cells(l)[1]);
+  const means = allTableLines(md).filter((l) => cells(l)[0] === "Mean").map((l) => cells(l)[1]);
   assert.deepEqual(means, ["0.500 (1/3)", "0.900 (1/3)"]);
 });
 

@@ -100,7 +100,9 @@ Deno.test("synthetic/smoke end to end: consistent records, tables, a failing cel
   assert.match(aborted.error?.message ?? "", /truncated/);
 
   const report = await writeReport({ runsDir: join(dir, "reports", "runs"), outDir: join(dir, "reports") });
-  const rows = tableRows(report.markdown.split("### Leaderboard")[0]);
+  // The dataset's paper-layout table: the section before the extra tables (per defect type) and the leaderboard.
+  const rows = tableRows(report.markdown.split("\n### ")[1]);
+  assert.match(report.markdown, /### synthetic: per defect type[^\n]*\n/);
   assert.deepEqual(rows.slice(1).map((r) => r[0]), ["disc", "lattice", "weave", "Mean"]);
   assert.equal(rows[0].length, 6, "category + image AUROC, code PRO, AU-PRO, PR-AUC, AP");
   assert.equal(rows[2][1], "—", "the aborted cell is missing, not guessed");
@@ -177,7 +179,8 @@ Deno.test({
     assert.deepEqual(record.dataset.counts, { train: 8, test: 40, testAnomalous: 36 });
     assert.deepEqual(record.metrics.map((m) => m.key), ["imageAuroc", "averagePrecision", "prAucTrapezoid"]);
     const report = await writeReport({ runsDir: join(dir, "reports", "runs"), outDir: join(dir, "reports") });
-    const rows = tableRows(report.markdown.split("### Leaderboard")[0]);
+    // The dataset's paper-layout table: the section before the extra tables (per defect type) and the leaderboard.
+    const rows = tableRows(report.markdown.split("\n### ")[1]);
     const sneaker = rows.find((r) => r[0] === "7 Sneaker")!;
     assert.match(sneaker.at(-1)!, /^0\.\d{3}$|^1\.000$/);
     assert.equal(rows.find((r) => r[0] === "0 T-shirt/top")!.at(-1), "—");

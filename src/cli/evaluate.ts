@@ -12,12 +12,16 @@ import {
   FPR_MODES,
   type FprMode,
   type JsonMetricName,
+  selectDialectVariants,
 } from "../core/metrics.ts";
 import { UsageError } from "../core/errors.ts";
-import { evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
+import { type Breakdowns, defectBreakdown } from "../eval/breakdown.ts";
+import { type DialectValueJson, evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
+import { DIALECTS_FLAG } from "./flags.ts";
 import { MapReader, nameList, pairCategory } from "./map_files.ts";
+import { dialectMeans, renderBreakdownText, renderDialectText } from "./evaluate_extras.ts";
 
 /** Metrics of one category (keys as in the `metrics` command's output). */
 export interface CategoryResult {
@@ -40,6 +44,12 @@ export interface CategoryResult {
   /** Map size(s) as "W×H" (the official script requires one size per category). */
   map_sizes: string[];
   warnings: string[];
+  /** The dialect of every metric above (`official`); the variants asked for are in `dialect_values`. */
+  dialect: "official";
+  /** With `--dialects`: the extra variants, each naming its dialect. */
+  dialect_values?: DialectValueJson[];
+  /** Image AUROC and AU-PRO per defect type (each vs the good images); absent with `--no-breakdown`. */
+  breakdown?: Breakdowns | null;
 }
 
 /** The JSON `evaluate` writes. */
@@ -55,6 +65,8 @@ export interface EvaluationReport {
   categories: Record<string, CategoryResult>;
   /** Unweighted mean over categories of each metric (null if some category lacks it). */
   mean: Record<JsonMetricName, number | null>;
+  /** With `--dialects`: the unweighted mean over categories of each variant (null if some category lacks it). */
+  mean_dialect_values?: Record<string, number | null>;
 }
 
 /** Options of {@linkcode evaluateTree}. */
@@ -64,6 +76,10 @@ export interface EvaluateOptions {
   categories?: string[];
   integrationLimit?: number;
   fprMode?: FprMode;
+  /** Extra dialect variants (keys or dialect names, or `all`); default none. */
+  dialects?: string[];
+  /** Per-defect-type breakdown. Default true. */
+  breakdown?: boolean;
   /** Image scores keyed `<category>/test/<defect>/<stem>`; default: max of each map. */
   scores?: Record<string, number>;
   scoresLabel?: string;
@@ -109,6 +125,7 @@ function throwFirstNonFinite(map: ScoreMap, path: string): never {
 export async function evaluateTree(options: EvaluateOptions): Promise<EvaluationReport> {
   const { mapsDir, gtDir, integrationLimit = DEFAULT_INTEGRATION_LIMIT, fprMode = DEFAULT_FPR_MODE, scores } =
     options;
+  const dialects = options.dialects !== undefined ? selectDialectVariants(options.dialects) : undefined;
   const categories = options.categories ?? await subdirectories(mapsDir);
   if (categories.length === 0) {
     throw new Error(`${mapsDir}: no category folders (expected <category>/test/<defect>/<stem>.tiff)`);
@@ -157,13 +174,24 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
     try {
       set = evaluateMaps(
         { image: { scores: imageScores, labels }, pixel: { maps, masks } },
-        { integrationLimit, fprMode },
+        { integrationLimit, fprMode, dialects },
       );
     } catch (error) {
       throw new Error(`${category}: ${error instanceof Error ? error.message : error}`);
     }
     // deno-lint-ignore no-unused-vars
-    const { integration_limit, fpr_mode, warnings, ...values } = metricSetJson(set);
+    const { integration_limit, fpr_mode, warnings, ...values } = metricSetJson(set, {
+      dialects: dialects !== undefined,
+    });
+    const breakdown = options.breakdown === false ? undefined : defectBreakdown({
+      defectTypes: items.map((i) => i.defect),
+      labels,
+      scores: imageScores,
+      maps,
+      masks,
+      integrationLimit,
+      fprMode,
+    });
     results[category] = {
       n_images: items.length,
       n_anomalous: labels.reduce((a, b) => a + b, 0),
@@ -171,6 +199,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
       map_dtype: set.pixel!.scoreDtype,
       map_sizes: [...sizes],
       warnings: set.warnings,
+      ...(breakdown === undefined ? {} : { breakdown }),
     } as CategoryResult;
   }
   if (scores) {
@@ -200,6 +229,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
     },
     categories: results,
     mean,
+    ...(dialects !== undefined ? { mean_dialect_values: dialectMeans(results) } : {}),
   };
 }
 
@@ -283,7 +313,8 @@ export function renderTable(report: EvaluationReport): string {
 export const command = defineCommand({
   name: "evaluate",
   summary: "Evaluate anomaly maps (TIFF/.npy) against MVTec-style ground truth",
-  usage: "--maps DIR --gt DIR [--limit 0.3] [--out FILE] [--scores FILE.json]",
+  usage:
+    "--maps DIR --gt DIR [--limit 0.3] [--out FILE] [--scores FILE.json] [--dialects all|NAME,...] [--no-breakdown]",
   description: "Like the official MVTec AD evaluate_experiment.py: --gt is the dataset root " +
     "(<category>/test/<defect>/<stem>.png, <category>/ground_truth/<defect>/<stem>_mask.png; 'good' has no " +
     "masks), --maps holds one map per test image at <category>/test/<defect>/<stem>.tiff (float32 or " +
@@ -314,6 +345,8 @@ export const command = defineCommand({
       description: "FPR rounding: float32 is the official code under NumPy ≥ 2.",
     }),
     json: booleanFlag("Print the JSON report instead of the table."),
+    ...DIALECTS_FLAG,
+    "no-breakdown": booleanFlag("Skip the per-defect-type image AUROC / AU-PRO breakdown."),
   },
   positionals: { min: 0, max: 0 },
   async run(flags) {
@@ -328,9 +361,11 @@ export const command = defineCommand({
       fprMode: flags["fpr-mode"],
       scores,
       scoresLabel: flags.scores !== undefined ? `scores file ${flags.scores}` : undefined,
+      dialects: flags.dialects,
+      breakdown: !flags["no-breakdown"],
     });
     if (flags.json) console.log(JSON.stringify(report, null, 2));
-    else console.log(renderTable(report));
+    else console.log([renderTable(report), renderDialectText(report), renderBreakdownText(report)].join(""));
     for (const [name, r] of Object.entries(report.categories)) {
       for (const w of r.warnings) console.error(`warning: ${name}: ${w}`);
     }

@@ -5,9 +5,16 @@
  *
  * @module
  */
-import { DEFAULT_FPR_MODE, DEFAULT_INTEGRATION_LIMIT, FPR_MODES, type FprMode } from "../core/metrics.ts";
+import {
+  DEFAULT_FPR_MODE,
+  DEFAULT_INTEGRATION_LIMIT,
+  FPR_MODES,
+  type FprMode,
+  selectDialectVariants,
+} from "../core/metrics.ts";
 import { evaluateMaps, JSON_METRIC_NAMES, type MetricInput, metricSetJson } from "../eval/metric_set.ts";
 import { defineCommand, enumFlag, numberFlag } from "./command.ts";
+import { DIALECTS_FLAG } from "./flags.ts";
 
 /** What `metrics` prints: the `json` key style of {@linkcode metricSetJson}. */
 export type MetricsOutput = ReturnType<typeof metricSetJson>;
@@ -47,7 +54,7 @@ function grid<T extends Float64Array | Uint8Array>(
  */
 export function computeMetrics(
   input: unknown,
-  overrides: { integrationLimit?: number; fprMode?: FprMode } = {},
+  overrides: { integrationLimit?: number; fprMode?: FprMode; dialects?: string[] } = {},
 ): MetricsOutput {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new Error('input: expected a JSON object with "scores"/"labels" and/or "maps"/"masks"');
@@ -81,19 +88,23 @@ export function computeMetrics(
     integrationLimit = limit;
     fprMode = (overrides.fprMode ?? o.fpr_mode ?? DEFAULT_FPR_MODE) as FprMode;
   }
-  return metricSetJson(evaluateMaps(metricInput, { integrationLimit, fprMode }));
+  const dialects = overrides.dialects !== undefined ? selectDialectVariants(overrides.dialects) : undefined;
+  return metricSetJson(evaluateMaps(metricInput, { integrationLimit, fprMode, dialects }), {
+    dialects: dialects !== undefined,
+  });
 }
 
 /** The `metrics` subcommand. */
 export const command = defineCommand({
   name: "metrics",
   summary: "Compute AUROC / AP / PR-AUC / pixel AUROC / AU-PRO from a JSON file",
-  usage: "FILE.json [--limit L] [--fpr-mode MODE]",
+  usage: "FILE.json [--limit L] [--fpr-mode MODE] [--dialects all|NAME,...]",
   description: 'FILE.json holds {"scores": [...], "labels": [0|1, ...]} and/or {"maps": [H×W arrays], ' +
     '"masks": [H×W arrays, non-zero = defect]}, optionally "integration_limit" (default 0.3) and ' +
     `"fpr_mode". Use - to read standard input. Prints one JSON object: ${JSON_METRIC_NAMES.join(", ")}, ` +
     "n_regions, n_ok_pixels (null where the input lacks that part), plus integration_limit, fpr_mode, " +
-    "au_pro_degenerate and warnings.",
+    "au_pro_degenerate, warnings and dialect (official: the dialect of every number above). " +
+    "--dialects adds dialect_values: the variants published numbers used, each naming its dialect.",
   flags: {
     limit: numberFlag({
       description: "AU-PRO FPR limit in (0, 1] (overrides the file).",
@@ -105,6 +116,7 @@ export const command = defineCommand({
       description: "FPR rounding of AU-PRO (overrides the file).",
       valueName: "MODE",
     }),
+    ...DIALECTS_FLAG,
   },
   positionals: { min: 1, max: 1, names: "FILE.json" },
   async run(flags, [file]) {
@@ -120,7 +132,11 @@ export const command = defineCommand({
     } catch (error) {
       throw new Error(`${file}: not valid JSON (${error instanceof Error ? error.message : error})`);
     }
-    const output = computeMetrics(input, { integrationLimit: flags.limit, fprMode: flags["fpr-mode"] });
+    const output = computeMetrics(input, {
+      integrationLimit: flags.limit,
+      fprMode: flags["fpr-mode"],
+      dialects: flags.dialects,
+    });
     console.log(JSON.stringify(output));
     return 0;
   },

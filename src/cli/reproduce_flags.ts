@@ -14,6 +14,7 @@ import { EVAL_RESOLUTIONS } from "../runs/record.ts";
 import type { ReproduceOptions } from "../pipeline/runner.ts";
 import { resolveSelection, type ShardEnvironment } from "../pipeline/shard.ts";
 import {
+  booleanFlag,
   enumFlag,
   type FlagValues,
   listFlag,
@@ -22,7 +23,9 @@ import {
   repeatedFlag,
   stringFlag,
 } from "./command.ts";
-import { BACKEND_FLAG, CHECKPOINT_FLAGS, CONFIG_FLAGS, DATA_FLAGS } from "./flags.ts";
+import { BACKEND_FLAG, CHECKPOINT_FLAGS, CONFIG_FLAGS, DATA_FLAGS, DIALECTS_FLAG } from "./flags.ts";
+import { selectDialectVariants } from "../core/metrics.ts";
+import { EFFICIENCY_PROTOCOL_NAMES } from "../eval/efficiency.ts";
 
 /** Every flag of `reproduce`; `plan` takes the same ones, so both see the same cells. */
 export const REPRODUCE_FLAGS = {
@@ -99,6 +102,14 @@ export const REPRODUCE_FLAGS = {
     min: 2,
     valueName: "N",
   }),
+  ...DIALECTS_FLAG,
+  "no-breakdown": booleanFlag("Skip the per-defect-type image AUROC / AU-PRO breakdown."),
+  efficiency: enumFlag(["auto", ...EFFICIENCY_PROTOCOL_NAMES, "off"], {
+    description: "Efficiency protocol (latency/throughput after warm-up): auto = smoke for the smoke " +
+      "config, standard otherwise; off = do not measure.",
+    default: "auto",
+    valueName: "P",
+  }),
   shard: stringFlag({
     description: "Run only shard I of N (I from 0): the plan's cells at positions I, I+N, I+2N, … " +
       "Default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS (Kubernetes) or SLURM_ARRAY_TASK_ID/" +
@@ -164,6 +175,9 @@ export function reproduceOptionsFromFlags(
     panels: flags.panels,
     limits: maxTrain === undefined && maxTest === undefined ? undefined : { maxTrain, maxTest },
     weightPaths: imported ? flags.weights : undefined,
+    dialects: flags.dialects !== undefined ? selectDialectVariants(flags.dialects) : undefined,
+    breakdown: !flags["no-breakdown"],
+    efficiency: flags.efficiency,
     selection: resolveSelection({ shard: flags.shard, cells: flags.cell }, env),
   };
 }

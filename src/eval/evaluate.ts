@@ -12,7 +12,15 @@ import { DEFAULT_INTEGRATION_LIMIT } from "../core/metrics.ts";
 import { patchHeatmap, resizeBilinearAlignCorners } from "./heatmap.ts";
 import { mapToOriginal } from "./original_resolution.ts";
 import { imageScores, type RawScores } from "./image_score.ts";
-import { evaluateMaps, type MetricEntry, metricSetEntries } from "./metric_set.ts";
+import {
+  type DialectValue,
+  dialectValueEntries,
+  evaluateMaps,
+  type MetricEntry,
+  metricSetEntries,
+} from "./metric_set.ts";
+import { type Breakdowns, defectBreakdown } from "./breakdown.ts";
+import type { DialectVariantSpec } from "../core/metrics.ts";
 
 export type { MetricEntry };
 
@@ -29,6 +37,10 @@ export interface EvaluateOptions {
    * geometry to map the anomaly maps back with. Default: at the preprocessed size, against `sample.mask`.
    */
   original?: { masks: MaskMap[]; geometry: { resize: number; crop: number } };
+  /** Extra metric dialects to compute. Default none. */
+  dialects?: readonly DialectVariantSpec[];
+  /** Per-defect-type image AUROC and AU-PRO (datasets with masks). Default false. */
+  breakdown?: boolean;
 }
 
 /** What {@linkcode evaluateCategory} returns. */
@@ -39,6 +51,10 @@ export interface CategoryEvaluation {
   /** Anomaly map per test image at the preprocessed size (null when the split has no masks, e.g. MNIST). */
   maps: ScoreMap[] | null;
   masks: MaskMap[] | null;
+  /** The dialect variants asked for that the data allows. */
+  dialectValues: DialectValue[];
+  /** Per-defect-type results (with `breakdown` on data with masks), else null. */
+  breakdowns: Breakdowns | null;
 }
 
 /**
@@ -107,8 +123,15 @@ export function evaluateCategory(
   const provenance = { imageScore, anomalyMap: mapKind };
   const hasMasks = test.some((s) => s.label === 1 && s.mask !== null);
   if (!hasMasks) {
-    const set = evaluateMaps({ image: { scores, labels } }, { integrationLimit });
-    return { metrics: metricSetEntries(set, provenance), scores, maps: null, masks: null };
+    const set = evaluateMaps({ image: { scores, labels } }, { integrationLimit, dialects: options.dialects });
+    return {
+      metrics: metricSetEntries(set, provenance),
+      scores,
+      maps: null,
+      masks: null,
+      dialectValues: dialectValueEntries(set, provenance),
+      breakdowns: null,
+    };
   }
 
   const maps = test.map((s, i) => anomalyMap(raws[i], mapKind, s.width, s.height, { sigma: heatmapSigma }));
@@ -131,8 +154,25 @@ export function evaluateCategory(
   }
   const set = evaluateMaps(
     { image: { scores, labels }, pixel: { maps: evalMaps, masks: evalMasks } },
-    { integrationLimit },
+    { integrationLimit, dialects: options.dialects },
   );
+  const breakdowns = options.breakdown
+    ? defectBreakdown({
+      defectTypes: test.map((s) => s.defectType),
+      labels,
+      scores,
+      maps: evalMaps,
+      masks: evalMasks,
+      integrationLimit,
+    })
+    : null;
   const pixelDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
-  return { metrics: metricSetEntries(set, { ...provenance, pixelDetails }), scores, maps, masks };
+  return {
+    metrics: metricSetEntries(set, { ...provenance, pixelDetails }),
+    scores,
+    maps,
+    masks,
+    dialectValues: dialectValueEntries(set, provenance),
+    breakdowns,
+  };
 }

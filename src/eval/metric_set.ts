@@ -9,6 +9,7 @@
 import {
   DEFAULT_FPR_MODE,
   DEFAULT_INTEGRATION_LIMIT,
+  type DialectVariantSpec,
   type FprMode,
   type JsonMetricName,
   METRIC_KEYS,
@@ -16,11 +17,17 @@ import {
   METRICS,
   type MetricSpec,
 } from "../core/metrics.ts";
-import { averagePrecision, pooledPixelMetrics, prAucTrapezoid, rocAuc } from "../metrics/mod.ts";
+import {
+  averagePrecision,
+  dialectByKey,
+  pooledPixelMetrics,
+  prAucTrapezoid,
+  rocAuc,
+} from "../metrics/mod.ts";
 import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
-import type { MetricEntry } from "../runs/record.ts";
+import type { DialectValue, MetricEntry } from "../runs/record.ts";
 
-export type { MetricEntry };
+export type { DialectValue, MetricEntry };
 
 /** What {@linkcode evaluateMaps} measures. */
 export interface MetricInput {
@@ -36,6 +43,18 @@ export interface MetricOptions {
   integrationLimit?: number;
   /** AU-PRO FPR rounding. Default `float32` (official code under NumPy ≥ 2). */
   fprMode?: FprMode;
+  /** Extra dialect variants to compute (`selectDialectVariants`); default none. */
+  dialects?: readonly DialectVariantSpec[];
+}
+
+/** One computed dialect variant. */
+export interface DialectResult {
+  variant: DialectVariantSpec;
+  value: number;
+  /** The definition family it belongs to (`AU-PRO@0.3`, `F1-max/image`, …). */
+  definition: string;
+  label: string;
+  source: string;
 }
 
 /** Facts about the pixel-level computation. */
@@ -59,6 +78,8 @@ export interface MetricSet {
   pixel: PixelFacts | null;
   /** Degenerate input (one-class pixel labels, no region). */
   warnings: string[];
+  /** The dialect variants asked for that the input allows, in `DIALECT_VARIANTS` order. */
+  dialectValues: DialectResult[];
 }
 
 /**
@@ -108,7 +129,78 @@ export function evaluateMaps(input: MetricInput, options: MetricOptions = {}): M
       scoreDtype: pro.scoreDtype,
     };
   }
-  return { values, pixel, warnings };
+  const dialectValues = computeDialects(input, options.dialects ?? [], integrationLimit, pixel, warnings);
+  return { values, pixel, warnings, dialectValues };
+}
+
+/**
+ * Computes the asked-for dialect variants the input allows; a variant it cannot compute (no maps, a map
+ * smaller than ADer's 16×16 window, a limit other than the 0.3 the sampled AU-PROs hard-code, no defect
+ * region) is left out with a warning.
+ */
+function computeDialects(
+  input: MetricInput,
+  variants: readonly DialectVariantSpec[],
+  integrationLimit: number,
+  pixel: PixelFacts | null,
+  warnings: string[],
+): DialectResult[] {
+  const results: DialectResult[] = [];
+  for (const variant of variants) {
+    const engine = dialectByKey(variant.engine);
+    const skip = (why: string) => warnings.push(`dialect ${variant.key} not computed: ${why}`);
+    if (variant.needs === "pixel" && !input.pixel) {
+      skip("the input has no anomaly maps");
+      continue;
+    }
+    if (variant.needs === "image" && !input.image) {
+      skip("the input has no image scores");
+      continue;
+    }
+    let value: number;
+    let label = engine.label, source = engine.source;
+    try {
+      if (variant.imageScore !== undefined) {
+        const score = dialectByKey(variant.imageScore);
+        if (score.kind !== "image-score" || engine.kind !== "image-metric") {
+          throw new Error(`${variant.key}: ${variant.imageScore} / ${variant.engine} do not combine`);
+        }
+        // As the official evaluation: an image is anomalous when its mask has a defect pixel.
+        const { maps, masks } = input.pixel!;
+        const labels = masks.map((m) => (m.data.some((v) => v !== 0) ? 1 : 0));
+        value = engine.compute(maps.map((m) => score.compute(m)), labels);
+        label = `${engine.label}, ${score.label}`;
+        source = `${score.source}; ${engine.source}`;
+      } else if (engine.kind === "image-metric") {
+        value = engine.compute(input.image!.scores, input.image!.labels);
+      } else if (engine.kind === "pixel-metric") {
+        if (engine.family.startsWith("AU-PRO") && integrationLimit !== 0.3) {
+          skip(`its implementation integrates to 0.3 only (limit is ${integrationLimit})`);
+          continue;
+        }
+        if (pixel !== null && (pixel.nRegions === 0 || pixel.nOkPixels === 0)) {
+          skip("the masks do not contain both defect and normal pixels");
+          continue;
+        }
+        value = engine.compute(input.pixel!.maps, input.pixel!.masks);
+      } else {
+        throw new Error(`${variant.key}: engine ${variant.engine} is an image score, not a metric`);
+      }
+    } catch (error) {
+      if (error instanceof RangeError) {
+        skip(error.message);
+        continue;
+      }
+      throw error;
+    }
+    if (!Number.isFinite(value)) {
+      // e.g. anomalib ≤ 2.2's AU-PRO on maps whose curve it cannot resample; a record holds numbers only.
+      skip(`its implementation returned ${value} on this input`);
+      continue;
+    }
+    results.push({ variant, value, definition: engine.family, label, source });
+  }
+  return results;
 }
 
 /** The `json`-style names of every metric written in that style, in report order. */
@@ -125,7 +217,34 @@ export type MetricJson = Record<JsonMetricName, number | null> & {
   fpr_mode: FprMode | null;
   au_pro_degenerate: boolean | null;
   warnings: string[];
+  /** The dialect of every metric above: always `official` (the variants are in `dialect_values`). */
+  dialect: "official";
+  /** Present only when dialect variants were asked for. */
+  dialect_values?: DialectValueJson[];
 };
+
+/** One dialect variant in the `json` key style. */
+export interface DialectValueJson {
+  variant: string;
+  /** The `json` name of the official metric it is another dialect of (null for F1-max). */
+  metric: JsonMetricName | null;
+  definition: string;
+  dialect: string;
+  label: string;
+  value: number;
+}
+
+/** Dialect values in the `json` key style. */
+export function dialectValuesJson(set: MetricSet): DialectValueJson[] {
+  return set.dialectValues.map((d) => ({
+    variant: d.variant.key,
+    metric: d.variant.metric === null ? null : METRICS[d.variant.metric].names.json,
+    definition: d.definition,
+    dialect: d.variant.dialect,
+    label: d.label,
+    value: d.value,
+  }));
+}
 
 /**
  * A metric set in the `json` key style of the `metrics` and `evaluate` commands.
@@ -135,7 +254,7 @@ export type MetricJson = Record<JsonMetricName, number | null> & {
  * metricSetJson(evaluateMaps({ image: { scores: [0.1, 0.9], labels: [0, 1] } })).auroc; // 1
  * ```
  */
-export function metricSetJson(set: MetricSet): MetricJson {
+export function metricSetJson(set: MetricSet, { dialects = false }: { dialects?: boolean } = {}): MetricJson {
   const values = {} as Record<JsonMetricName, number | null>;
   for (const key of METRIC_KEYS) {
     const name: JsonMetricName | null = METRICS[key].names.json;
@@ -149,6 +268,8 @@ export function metricSetJson(set: MetricSet): MetricJson {
     fpr_mode: set.pixel?.fprMode ?? null,
     au_pro_degenerate: set.pixel?.degenerate ?? null,
     warnings: set.warnings,
+    dialect: "official",
+    ...(dialects ? { dialect_values: dialectValuesJson(set) } : {}),
   };
 }
 
@@ -183,6 +304,7 @@ export function metricSetEntries(set: MetricSet, provenance: MetricProvenance): 
       definition: spec.definition(limit),
       value,
       scoredBy: spec.level === "image" ? provenance.imageScore : provenance.anomalyMap,
+      dialect: "official",
     };
     if (spec.level === "pixel") {
       entry.details = { ...provenance.pixelDetails };
@@ -199,4 +321,29 @@ export function metricSetEntries(set: MetricSet, provenance: MetricProvenance): 
     entries.push(entry);
   }
   return entries;
+}
+
+/**
+ * The dialect variants of a metric set in the `record` style (`dialectValues` of a run record).
+ *
+ * @example
+ * ```ts
+ * const extra = dialectValueEntries(set, { imageScore: "code", anomalyMap: "patchNll" });
+ * ```
+ */
+export function dialectValueEntries(set: MetricSet, provenance: MetricProvenance): DialectValue[] {
+  return set.dialectValues.map((d) => ({
+    variant: d.variant.key,
+    metric: d.variant.metric,
+    definition: d.definition,
+    dialect: d.variant.dialect,
+    label: d.label,
+    value: d.value,
+    scoredBy: d.variant.imageScore !== undefined
+      ? `${d.variant.imageScore} of ${provenance.anomalyMap}`
+      : d.variant.needs === "image"
+      ? provenance.imageScore
+      : provenance.anomalyMap,
+    source: d.source,
+  }));
 }

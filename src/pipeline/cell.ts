@@ -17,6 +17,16 @@ import type { EpochReport, TrainedModel } from "../train/trainer.ts";
 import { describeResume } from "../train/identity.ts";
 import type { EnvironmentInfo } from "../eval/environment.ts";
 import { evaluateCategory } from "../eval/evaluate.ts";
+import {
+  EFFICIENCY_PROTOCOLS,
+  efficiencyOf,
+  efficiencyProtocolFor,
+  type EfficiencyProtocolName,
+  peakMemoryBytes,
+  resetPeakMemory,
+  timeForwards,
+} from "../eval/efficiency.ts";
+import type { DialectVariantSpec } from "../core/metrics.ts";
 import { loadOriginalMasks } from "../eval/original_resolution.ts";
 import { writeHeatmapPanels } from "../eval/panels.ts";
 import { outputsDigest } from "../eval/outputs_digest.ts";
@@ -49,6 +59,22 @@ export interface RunContext {
   weightPaths?: string[];
   /** The last loaded split, reused across models/seeds with the same preprocessing. */
   splitCache: { key: string; split: CategorySplit } | null;
+  /** Extra metric dialects (`--dialects`); default none. */
+  dialects?: readonly DialectVariantSpec[];
+  /** Per-defect-type breakdown. Default true. */
+  breakdown?: boolean;
+  /** Efficiency protocol. Default `auto`: `smoke` for the smoke config, `standard` otherwise. */
+  efficiency?: EfficiencyChoice;
+}
+
+/** How a cell measures efficiency: by config (`auto`), with a named protocol, or not at all. */
+export type EfficiencyChoice = "auto" | EfficiencyProtocolName | "off";
+
+/** Whether a completed record already holds every dialect variant asked for now. */
+function coversDialects(record: RunRecord, ctx: RunContext): boolean {
+  const asked = ctx.dialects ?? [];
+  const had = new Set(record.dialectsRequested ?? []);
+  return asked.every((v) => had.has(v.key));
 }
 
 /** What happened to one cell. */
@@ -72,7 +98,10 @@ export function cellLockPath(runsDir: string, runId: string): string {
 /** A completed record of this cell, if there is one. */
 async function completedRecord(ctx: RunContext, plan: CellPlan): Promise<RunRecord | null> {
   const existing = await readRunRecord(join(ctx.runsDir, plan.runId, "result.json")).catch(() => null);
-  return existing?.status === "completed" && existing.cellKey === plan.cellKey ? existing : null;
+  return existing?.status === "completed" && existing.cellKey === plan.cellKey &&
+      coversDialects(existing, ctx)
+    ? existing
+    : null;
 }
 
 /**
@@ -207,6 +236,8 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
   const base = { runId: plan.runId, category: plan.category, model: plan.model, seed: plan.seed };
 
   const t0 = performance.now();
+  // So the high-water mark read after scoring covers this cell only (Linux, where permitted).
+  const peakRssScope = resetPeakMemory() ? "cell" : "process";
   const recorder = new RunRecorder(runDir, initialRecord(ctx, plan));
   const durations = { loadSeconds: 0, trainSeconds: 0, scoreSeconds: 0, metricsSeconds: 0, totalSeconds: 0 };
   const epochs: EpochReport[] = [];
@@ -237,6 +268,7 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
     await recorder.event("POINT_IN_TIME", "train_samples", split.train.length);
     await recorder.event("POINT_IN_TIME", "eval_samples", split.test.length);
 
+    let trainingEpochs: EpochReport[] = []; // none when the weights were trained elsewhere
     if (plan.weights) {
       stage = "load-weights";
       const names = plan.weights.files.map((f) => f.name).join(" + ");
@@ -288,7 +320,7 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
       trained = result.model;
       resumed = result.resumedFrom !== null;
       durations.trainSeconds = (performance.now() - t) / 1000;
-      const trainingEpochs = result.epochs.length > 0 ? result.epochs : epochs;
+      trainingEpochs = result.epochs.length > 0 ? result.epochs : epochs;
       await recorder.save({ training: { epochs: trainingEpochs, bestEpoch: result.bestEpoch, resumed } });
     }
 
@@ -296,6 +328,9 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
     t = performance.now();
     const raws = await deps.scoreImages(trained, split.test, { batchSize: ctx.scoreBatchSize });
     durations.scoreSeconds = (performance.now() - t) / 1000;
+
+    stage = "efficiency";
+    const efficiency = await measureEfficiency(ctx, plan, trained, split, trainingEpochs, peakRssScope);
 
     stage = "metrics";
     t = performance.now();
@@ -306,7 +341,12 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
         geometry: { resize: plan.preprocess.resize, crop: plan.preprocess.crop },
       }
       : undefined;
-    const evaluation = evaluateCategory(split.test, raws, { ...plan.evaluation, original });
+    const evaluation = evaluateCategory(split.test, raws, {
+      ...plan.evaluation,
+      original,
+      dialects: ctx.dialects,
+      breakdown: ctx.breakdown ?? true,
+    });
     durations.metricsSeconds = (performance.now() - t) / 1000;
     for (const m of evaluation.metrics) {
       await recorder.event("POINT_IN_TIME", "eval_accuracy", m.value, {
@@ -327,6 +367,14 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
       finishedAt: new Date().toISOString(),
       durations,
       metrics: evaluation.metrics,
+      ...(ctx.dialects && ctx.dialects.length > 0
+        ? {
+          dialectValues: evaluation.dialectValues,
+          dialectsRequested: ctx.dialects.map((v) => v.key),
+        }
+        : {}),
+      ...(evaluation.breakdowns ? { breakdowns: evaluation.breakdowns } : {}),
+      ...(efficiency ? { efficiency } : {}),
       artifacts,
       outputs: outputsDigest(evaluation.scores, evaluation.maps),
     });
@@ -358,5 +406,44 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
     return { ...base, status: "aborted", record: recorder.record, seconds: durations.totalSeconds };
   } finally {
     trained?.dispose();
+  }
+}
+
+/**
+ * Times the trained model's forward passes under the cell's efficiency protocol and combines them with
+ * its parameters, FLOPs, peak memory and training time. A failure is logged and leaves no efficiency
+ * record: it never aborts a cell whose metrics are fine.
+ */
+async function measureEfficiency(
+  ctx: RunContext,
+  plan: CellPlan,
+  trained: TrainedModel,
+  split: CategorySplit,
+  epochs: EpochReport[],
+  peakRssScope: "cell" | "process",
+) {
+  const choice = ctx.efficiency ?? "auto";
+  if (choice === "off") return undefined;
+  const protocol = choice === "auto" ? efficiencyProtocolFor(plan.config.name) : EFFICIENCY_PROTOCOLS[choice];
+  try {
+    // The scorer downloads its outputs to the CPU, which waits for asynchronous backends: that is the
+    // synchronisation before each clock read.
+    const timings = await timeForwards({
+      forward: (batch) => ctx.deps.scoreImages(trained, batch, { batchSize: batch.length }),
+      inputs: split.test,
+      protocol,
+    });
+    return efficiencyOf({
+      config: plan.config,
+      protocol,
+      timings,
+      trainSeconds: epochs.reduce((a, e) => a + e.seconds, 0),
+      peakRssBytes: peakMemoryBytes(),
+      peakRssScope,
+      backend: ctx.backend.engine ?? ctx.backend.name,
+    });
+  } catch (error) {
+    ctx.log(`${labelOf(plan)}: efficiency not measured: ${error instanceof Error ? error.message : error}`);
+    return undefined;
   }
 }

@@ -28,7 +28,14 @@ import {
   resolveRequestConfigs,
 } from "./plan.ts";
 import { type CellSelection, describeSelection, selectCells } from "./shard.ts";
-import { type CellOutcome, formatDuration, runCellLocked, type RunContext } from "./cell.ts";
+import {
+  type CellOutcome,
+  type EfficiencyChoice,
+  formatDuration,
+  runCellLocked,
+  type RunContext,
+} from "./cell.ts";
+import type { DialectVariantSpec } from "../core/metrics.ts";
 
 /** Options of {@linkcode runReproduce}. */
 export interface ReproduceOptions extends PlanRequest {
@@ -66,6 +73,12 @@ export interface ReproduceOptions extends PlanRequest {
    * scores them instead of training. One model, one category and one seed only (weights are per product).
    */
   weightPaths?: string[];
+  /** Extra metric dialects per cell (`--dialects`); a completed cell without them is evaluated again. */
+  dialects?: readonly DialectVariantSpec[];
+  /** Per-defect-type breakdown. Default true. */
+  breakdown?: boolean;
+  /** Efficiency protocol: `auto` (default: by config), a protocol name, or `off`. */
+  efficiency?: EfficiencyChoice;
 }
 
 /** A finished cell (busy cells are resolved before the runner returns). */
@@ -152,6 +165,9 @@ export async function runReproduce(options: ReproduceOptions, deps: PipelineDeps
     lockOptions: options.lockOptions,
     weightPaths: options.weightPaths,
     splitCache: null,
+    dialects: options.dialects,
+    breakdown: options.breakdown,
+    efficiency: options.efficiency,
   };
 
   const finished: FinishedCell[] = [];

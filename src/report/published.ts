@@ -11,6 +11,8 @@
  * @module
  */
 import { type DatasetName, DATASETS } from "../core/datasets.ts";
+import type { MetricDialectName, MetricKey } from "../core/metrics.ts";
+import type { ModelName } from "../core/models.ts";
 
 /** How far a number has been checked (docs/published-results.md, "Tags"). */
 export type VerificationTag = "verified" | "secondary" | "unverified";
@@ -23,6 +25,15 @@ export interface PublishedColumn {
   label: string;
   /** The metric definition the numbers are believed to follow (`image-AUROC`, `AU-PRO@0.3`, …; `docs/metrics.md`). */
   metric: string;
+  /**
+   * The metric dialect the numbers were computed in (`src/core/metrics.ts`); `unknown` when the source does
+   * not say enough to tell (then no difference to ours is shown).
+   */
+  dialect: MetricDialectName | "unknown";
+  /** The metric of ours it is set against (in the same dialect only). */
+  compareWith: MetricKey;
+  /** Which of our models this is the published result of; only such columns get a comparison row. */
+  model?: ModelName;
   /** Where the numbers come from (paper, table, repository file). */
   source: string;
   tag: VerificationTag;
@@ -65,11 +76,14 @@ function mnistColumn(
   values: number[],
   printedMean: number,
   caveats: string[] = [],
-) {
+): PublishedColumn {
   return {
     id,
     label,
     metric: "image-AUROC",
+    dialect: "official",
+    compareWith: "imageAuroc",
+    model: id === "vtadl" ? "vtadl" : undefined,
     source: TABLE2_SOURCE,
     tag: "verified" as const,
     values: byRows(DIGITS, values),
@@ -152,6 +166,11 @@ function mvtecBaseline(
     id,
     label,
     metric: "AU-PRO@0.3",
+    // Bergmann et al.'s PRO, integrated to 30 % FPR: the definition the official MVTec script implements.
+    dialect: "official",
+    compareWith: "auPro",
+    // Only the plain L2 autoencoder is one of ours; their AE-SSIM is trained on SSIM alone, ours on MSE+SSIM.
+    model: id === "ae-mse" ? "ae-mse" : undefined,
     source: TABLE3_SOURCE,
     tag: options.tag ?? "verified",
     values: byRows(MVTEC_ROWS, values),
@@ -361,6 +380,8 @@ export const TABLE3_MVTEC: PublishedTable = {
       id: "uni-stud-ms",
       label: "Uni. Stud. (multi-scale)",
       metric: "AU-PRO@0.3",
+      dialect: "official",
+      compareWith: "auPro",
       source: "Bergmann et al., CVPR 2020 (Uninformed Students), multi-scale ensemble; mean only",
       tag: "secondary",
       values: byRows(MVTEC_ROWS, MVTEC_ROWS.map(() => null)),
@@ -373,6 +394,9 @@ export const TABLE3_MVTEC: PublishedTable = {
       id: "vtadl",
       label: "VT-ADL (as published, metric ambiguous)",
       metric: "pixel-AUROC/all (believed)",
+      dialect: "official",
+      compareWith: "vtadlCodePro",
+      model: "vtadl",
       source: "VT-ADL paper, Table III",
       tag: "verified",
       values: byRows(MVTEC_ROWS, [
@@ -418,6 +442,9 @@ export const TABLE4_BTAD: PublishedTable = {
       id: "vtadl-pro",
       label: "PRO Score ours (VT-ADL)",
       metric: "pixel-AUROC/all (believed)",
+      dialect: "official",
+      compareWith: "vtadlCodePro",
+      model: "vtadl",
       source: TABLE4_SOURCE,
       tag: "verified",
       values: byRows(BTAD_ROWS, [0.92, 0.89, 0.86]),
@@ -430,6 +457,9 @@ export const TABLE4_BTAD: PublishedTable = {
       id: "vtadl-prauc",
       label: "PR AUC ours (VT-ADL)",
       metric: "PR-AUC/trap (believed)",
+      dialect: "official",
+      compareWith: "prAucTrapezoid",
+      model: "vtadl",
       source: TABLE4_SOURCE,
       tag: "verified",
       values: byRows(BTAD_ROWS, [0.99, 0.94, 0.77]),
@@ -440,6 +470,9 @@ export const TABLE4_BTAD: PublishedTable = {
       id: "ae-mse",
       label: "AE MSE",
       metric: "PR-AUC (variant unpublished)",
+      dialect: "unknown",
+      compareWith: "prAucTrapezoid",
+      model: "ae-mse",
       source: TABLE4_SOURCE,
       tag: "verified",
       values: byRows(BTAD_ROWS, [0.49, 0.92, 0.95]),
@@ -452,6 +485,9 @@ export const TABLE4_BTAD: PublishedTable = {
       id: "ae-ssim",
       label: "AE MSE+SSIM",
       metric: "PR-AUC (variant unpublished)",
+      dialect: "unknown",
+      compareWith: "prAucTrapezoid",
+      model: "ae-ssim",
       source: TABLE4_SOURCE,
       tag: "verified",
       values: byRows(BTAD_ROWS, [0.53, 0.96, 0.89]),
@@ -471,6 +507,8 @@ function fashionMean(id: string, label: string, percent: number, source: string)
     id,
     label,
     metric: "image-AUROC",
+    dialect: "official",
+    compareWith: "imageAuroc",
     source,
     tag: "unverified",
     values: byRows(DIGITS, DIGITS.map(() => null)),
@@ -495,7 +533,7 @@ export const FASHION_MNIST_PUBLISHED: PublishedTable = {
     fashionMean("panda", "PANDA", 95.6, "Reiss et al., CVPR 2021, Table 1"),
   ],
   notes: [
-    "[unverified] These means are recalled from the cited papers, not read from them; per-class values are not transcribed. A check against GEOM Table 1, GOAD Table 2 and PANDA Table 1 could not read those tables (only the papers' first pages were reachable), so they stay unverified.",
+    "[unverified] These means are recalled from the cited papers, not read from them; per-class values are not transcribed. A check against GEOM Table 1, GOAD Table 2 and PANDA Table 1 could not read those tables (only the papers' first pages were reachable), so they stay unverified; GEOM's 93.5 agrees with one secondary copy (AGAD, Table 1). Sources tried and status per value: docs/published-results.md §5.",
     "VT-ADL does not report Fashion-MNIST: any VT-ADL number here is the harness's own, with its documented MNIST configuration.",
   ],
 };

@@ -23,6 +23,7 @@ import {
   type PublishedColumn,
   type PublishedTable,
 } from "./published.ts";
+import { renderDialectComparison } from "./dialect_compare.ts";
 
 /** Which of our metrics a layout shows, in order: each paper table's, and one for datasets without one. */
 const OUR_METRICS: Record<PaperTable | "generic", MetricKey[]> = {
@@ -306,6 +307,7 @@ export function renderDatasetTable(dataset: DatasetName, allRecords: RunRecord[]
     out.pop();
   } else {
     out.push(markdownTable(header, body));
+    if (published) out.push(...renderDialectComparison(published, groups, markdownTable));
   }
   const metricNotes = pubCols.map((c) => `${c.label}: ${c.metric}, ${c.source}`);
   const unfinished = records.filter((r) => r.status !== "completed");
@@ -401,6 +403,7 @@ export function renderLeaderboard(records: RunRecord[]): string {
     "### Leaderboard (ours, mean over the categories each group covers)",
     "",
     rows.length > 0 ? markdownTable(header, rows.map((r) => r.cells)) : "No completed runs yet.",
+    ...(rows.length > 0 ? ["", "- Every metric column is the official dialect (docs/metrics.md §7)."] : []),
   ].join("\n") + "\n";
 }
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { readMergedRunRecords, type RecordPreference } from "../runs/merge.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { datasetsOf, renderDatasetTable, renderLeaderboard } from "./tables.ts";
+import { renderBreakdownTables, renderDialectTables, renderEfficiencyTable } from "./run_extras.ts";
 
 /** Options of {@linkcode writeReport}. */
 export interface WriteReportOptions {
@@ -56,13 +57,15 @@ export async function writeReport(
   const files: string[] = [];
   const sections: string[] = [];
   for (const dataset of datasetsOf(selected)) {
-    const md = renderDatasetTable(dataset, selected);
+    const md = [renderDatasetTable(dataset, selected), renderDialectTables(dataset, selected)]
+      .concat(renderBreakdownTables(dataset, selected)).filter((s) => s !== "").join("\n");
     const path = join(outDir, "tables", `${dataset}.md`);
     await writeFileAtomic(path, md);
     files.push(path);
     sections.push(md);
   }
-  const leaderboard = renderLeaderboard(selected);
+  const leaderboard = [renderLeaderboard(selected), renderEfficiencyTable(selected)].filter((s) => s !== "")
+    .join("\n");
   const leaderboardPath = join(outDir, "leaderboard.md");
   await writeFileAtomic(leaderboardPath, leaderboard);
   files.push(leaderboardPath);

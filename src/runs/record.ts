@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { DatasetNameSchema } from "../core/datasets.ts";
 import { ANOMALY_MAPS, IMAGE_SCORES, ModelNameSchema } from "../core/models.ts";
-import { METRIC_KEYS } from "../core/metrics.ts";
+import { METRIC_DIALECT_NAMES, METRIC_KEYS } from "../core/metrics.ts";
 import type { ModelConfig } from "../models/configs.ts";
 
 /** Schema tag of result.json; bump when a field changes meaning. */
@@ -62,9 +62,87 @@ export const MetricEntrySchema = z.object({
   scoredBy: z.string(),
   /** Extra facts (pixel metrics: resolution, σ; AU-PRO: regions, OK pixels, degenerate flag, warnings). */
   details: z.record(z.string(), z.unknown()).optional(),
+  /** The metric dialect (`src/core/metrics.ts`); absent in old records, where it is `official`. */
+  dialect: z.enum(METRIC_DIALECT_NAMES).optional(),
 });
 /** One metric of a record. */
 export type MetricEntry = z.infer<typeof MetricEntrySchema>;
+
+/** One extra metric variant computed with `--dialects` (`DIALECT_VARIANTS` of `src/core/metrics.ts`). */
+export const DialectValueSchema = z.object({
+  /** Variant key, e.g. `au-pro/ader-200`. */
+  variant: z.string(),
+  /** The official metric it is another dialect of (null for F1-max). */
+  metric: z.enum(METRIC_KEYS).nullable(),
+  /** The definition family (`image-AUROC`, `AU-PRO@0.3`, `F1-max/pixel`, …). */
+  definition: z.string(),
+  dialect: z.enum(METRIC_DIALECT_NAMES),
+  label: z.string(),
+  value: z.number(),
+  /** Image score or anomaly-map kind it was computed from. */
+  scoredBy: z.string(),
+  /** The code it reproduces. */
+  source: z.string(),
+});
+/** One extra metric variant of a record. */
+export type DialectValue = z.infer<typeof DialectValueSchema>;
+
+/** Image AUROC and AU-PRO of one defect type against the category's normal test images. */
+export const DefectBreakdownRowSchema = z.object({
+  /** Defect folder (`test/<defect>/` in MVTec AD, `ko` in BTAD). */
+  defectType: z.string(),
+  /** Anomalous test images of this type. */
+  nAnomalous: z.number().int().nonnegative(),
+  /** Normal test images (the negatives of every row). */
+  nNormal: z.number().int().nonnegative(),
+  /** Image ROC-AUC of this type vs the normal images (null without normal images). */
+  imageAuroc: z.number().nullable(),
+  /** AU-PRO (official) over this type's and the normal images' maps (null without maps). */
+  auPro: z.number().nullable(),
+  /** Defect regions of this type. */
+  nRegions: z.number().int().nonnegative().nullable(),
+});
+/** Per-defect-type results of one run. */
+export const BreakdownsSchema = z.object({
+  /** Dialect of both columns. */
+  dialect: z.literal("official"),
+  integrationLimit: z.number(),
+  rows: z.array(DefectBreakdownRowSchema),
+});
+/** Per-defect-type results of one run. */
+export type Breakdowns = z.infer<typeof BreakdownsSchema>;
+
+/** Efficiency of one run under a fixed protocol (`src/eval/efficiency.ts`). */
+export const EfficiencySchema = z.object({
+  /** Protocol name and its counts (warm-up runs, timed runs, batch size). */
+  protocol: z.object({
+    name: z.string(),
+    warmupRuns: z.number().int().nonnegative(),
+    timedRuns: z.number().int().positive(),
+    batchSize: z.number().int().positive(),
+  }),
+  /** Parameters (trainable and not, e.g. BatchNorm statistics: everything a checkpoint stores). */
+  parameters: z.number().int().nonnegative(),
+  trainableParameters: z.number().int().nonnegative(),
+  /** Analytic forward FLOPs (2·MAC) of one image (`src/models/flops.ts`). */
+  flopsPerImage: z.number().nonnegative(),
+  /** Input side in pixels. */
+  imageSize: z.number().int().positive(),
+  /** The process's resident-set high-water mark when measured (bytes; null where unknown). */
+  peakRssBytes: z.number().nullable(),
+  /** `cell`: since the cell started (Linux, high-water mark reset); `process`: since the process started. */
+  peakRssScope: z.enum(["cell", "process"]).optional(),
+  /** Wall time of training (sum of the epochs' own times). */
+  trainSeconds: z.number().nonnegative(),
+  /** Batch-1 forward latency over the timed runs, milliseconds. */
+  latencyMs: z.object({ median: z.number(), mean: z.number(), min: z.number(), max: z.number() }),
+  /** Images per second of batch forwards over the timed runs (median run). */
+  throughputImagesPerSecond: z.number().positive(),
+  /** Backend (and engine) it ran on. */
+  backend: z.string(),
+});
+/** Efficiency of one run. */
+export type Efficiency = z.infer<typeof EfficiencySchema>;
 
 const adapterSchema = z.object({
   vendor: z.string(),
@@ -157,6 +235,14 @@ export const RunRecordSchema = z.object({
     totalSeconds: z.number(),
   }),
   metrics: z.array(MetricEntrySchema),
+  /** Extra metric variants computed with `--dialects` (absent without). */
+  dialectValues: z.array(DialectValueSchema).optional(),
+  /** The variant keys `--dialects` asked for (some may not apply to the data); absent without. */
+  dialectsRequested: z.array(z.string()).optional(),
+  /** Per-defect-type image AUROC and AU-PRO (absent for datasets without defect types or when skipped). */
+  breakdowns: BreakdownsSchema.optional(),
+  /** Parameters, FLOPs, memory, training time, latency and throughput (absent when not measured). */
+  efficiency: EfficiencySchema.optional(),
   /** Files written beside the record (heat-map panels), relative to the run folder. */
   artifacts: z.array(z.string()),
   /**
