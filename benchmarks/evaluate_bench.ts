@@ -111,7 +111,7 @@ function progress(what: string, run: ProcessRun): void {
 
 function summary(runs: ProcessRun[]): SideSummary {
   return {
-    runs,
+    runs: runs.map(({ wallSeconds, cpuSeconds, peakRssMiB }) => ({ wallSeconds, cpuSeconds, peakRssMiB })),
     medianWallSeconds: median(runs.map((r) => r.wallSeconds)),
     medianCpuSeconds: median(runs.map((r) => r.cpuSeconds)),
     medianPeakRssMiB: median(runs.map((r) => r.peakRssMiB)),
