@@ -101,9 +101,17 @@ async function timed(
   }
 }
 
+function progress(what: string, run: ProcessRun): void {
+  console.error(
+    `${what}: wall ${run.wallSeconds.toFixed(2)} s, cpu ${run.cpuSeconds.toFixed(2)} s, peak RSS ${
+      run.peakRssMiB.toFixed(0)
+    } MiB`,
+  );
+}
+
 function summary(runs: ProcessRun[]): SideSummary {
   return {
-    runs,
+    runs: runs.map(({ wallSeconds, cpuSeconds, peakRssMiB }) => ({ wallSeconds, cpuSeconds, peakRssMiB })),
     medianWallSeconds: median(runs.map((r) => r.wallSeconds)),
     medianCpuSeconds: median(runs.map((r) => r.cpuSeconds)),
     medianPeakRssMiB: median(runs.map((r) => r.peakRssMiB)),
@@ -169,6 +177,7 @@ export async function compareEvaluate(options: CompareOptions): Promise<Evaluate
         { cwd: ROOT, keepStdout: true },
       );
       oursRuns.push(run);
+      progress(`round ${r + 1}/${rounds} ours`, run);
       const c = JSON.parse(run.stdout).categories[TREE_CATEGORY];
       ours = { auPro: c.au_pro, imageAuroc: c.auroc };
       if (skipped !== null) continue;
@@ -185,6 +194,7 @@ export async function compareEvaluate(options: CompareOptions): Promise<Evaluate
         out,
       ], { cwd: official!, keepStdout: false });
       officialRuns.push(py);
+      progress(`round ${r + 1}/${rounds} official`, py);
       const m = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")))[TREE_CATEGORY];
       theirs = { auPro: m.au_pro, imageAuroc: m.classification_au_roc };
     }

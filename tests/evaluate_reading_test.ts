@@ -42,9 +42,13 @@ Deno.test("float TIFF maps in several strips or big-endian are read bit for bit"
   }
 });
 
-Deno.test("a TIFF whose strip runs past the end of the file is an error naming it", () => {
-  const bytes = encodeFloatTiff(4, 4, ramp(16, 1)).slice(0, 100);
+Deno.test("a TIFF whose strip runs past the end of the file is an error naming it", async () => {
+  const bytes = encodeFloatTiff(4, 4, ramp(16, 1)).slice(0, 170);
   assert.throws(() => readTiffMap(bytes, "cut.tiff"), /cut\.tiff/);
+  await withDir(async (dir) => {
+    await Deno.writeFile(join(dir, "cut.tiff"), bytes);
+    await assert.rejects(new MapReader().map(join(dir, "cut.tiff")), /cut\.tiff/);
+  });
 });
 
 Deno.test("PNG masks: 16-bit, grey + alpha, RGBA and palette images mark non-zero colours only", async () => {

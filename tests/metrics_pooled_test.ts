@@ -3,18 +3,12 @@ import { auPro, FPR_MODES, pixelAuroc, pooledPixelMetrics } from "../src/metrics
 import type { MaskMap, ScoreMap } from "../src/metrics/mod.ts";
 import { auProBySort } from "../src/metrics/pro.ts";
 import { PooledPixelIndex } from "../src/metrics/pixel_index.ts";
+import { RandomStream } from "../src/util/rng.ts";
 
-/** Deterministic xorshift32 in [0, 1). */
+/** A seeded uniform [0, 1) source. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const stream = RandomStream.derive(seed, "noise");
+  return () => stream.uniform();
 }
 
 /**

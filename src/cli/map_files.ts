@@ -106,17 +106,9 @@ interface TiffLayout {
  * file bytes; null for any other layout (the `tiff` package then decodes it).
  */
 function copyPlainStrips(bytes: Uint8Array, page: TiffLayout): Float32Array | Float64Array | null {
-  const littleEndian = bytes[0] === 0x49 && bytes[1] === 0x49;
+  if (!isPlainLayout(bytes, page)) return null;
   const { stripOffsets: offsets, stripByteCounts: counts } = page;
-  if (
-    !littleEndian || page.compression !== 1 || page.predictor !== 1 || page.tiled ||
-    (page.orientation !== undefined && page.orientation !== 1) || offsets.length === 0 ||
-    offsets.length !== counts.length
-  ) return null;
-  const bytesPer = page.bitsPerSample / 8;
-  const data = bytesPer === 4
-    ? new Float32Array(page.width * page.height)
-    : new Float64Array(page.width * page.height);
+  const data = newSamples(page);
   const out = new Uint8Array(data.buffer);
   let at = 0;
   for (let s = 0; s < offsets.length && at < out.length; s++) {
@@ -128,10 +120,27 @@ function copyPlainStrips(bytes: Uint8Array, page: TiffLayout): Float32Array | Fl
   return at === out.length ? data : null;
 }
 
+/** Uncompressed little-endian strips of samples in file order, which can be copied as they are. */
+function isPlainLayout(head: Uint8Array, page: TiffLayout): boolean {
+  const littleEndian = head[0] === 0x49 && head[1] === 0x49;
+  return littleEndian && page.compression === 1 && page.predictor === 1 && !page.tiled &&
+    (page.orientation === undefined || page.orientation === 1) && page.stripOffsets.length > 0 &&
+    page.stripOffsets.length === page.stripByteCounts.length;
+}
+
+/** A zeroed sample array of the page's size and precision. */
+function newSamples(page: TiffLayout): Float32Array | Float64Array {
+  const n = page.width * page.height;
+  return page.bitsPerSample === 32 ? new Float32Array(n) : new Float64Array(n);
+}
+
 /** Full decode through the `tiff` package (compressed or big-endian files). */
 function decodeSamples(bytes: Uint8Array, name: string): Float32Array | Float64Array {
   try {
-    return decodeTiff(bytes)[0].data as Float32Array | Float64Array;
+    // The package reads strips through the whole ArrayBuffer; a view into a larger (reused) buffer would
+    // let a truncated file decode bytes past its end.
+    const own = bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return decodeTiff(own)[0].data as Float32Array | Float64Array;
   } catch (error) {
     throw cannotDecode(name, error);
   }
@@ -172,8 +181,43 @@ export class MapReader {
 
   /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */
   async map(path: string): Promise<ScoreMap> {
-    const bytes = await this.#read(path);
-    return path.endsWith(".npy") ? parseNpy(bytes, path) : readTiffMap(bytes, path);
+    if (path.endsWith(".npy")) return parseNpy(await this.#read(path), path);
+    return await this.#plainTiff(path) ?? readTiffMap(await this.#read(path), path);
+  }
+
+  /**
+   * A single-channel float TIFF whose header fits the first 64 KiB and whose uncompressed little-endian
+   * strips follow each other: its samples are read from the file straight into the map's array, with no
+   * copy in between. Null for any other file (it is then read and checked by {@linkcode readTiffMap}).
+   */
+  async #plainTiff(path: string): Promise<ScoreMap | null> {
+    using file = await Deno.open(path);
+    if (this.#buffer.length < HEADER_BYTES) this.#buffer = new Uint8Array(HEADER_BYTES);
+    const head = this.#buffer.subarray(0, await readFully(file, this.#buffer.subarray(0, HEADER_BYTES)));
+    let pages;
+    try {
+      pages = decodeTiff(head, { ignoreImageData: true });
+    } catch {
+      return null; // not a TIFF, or its header lies past the first bytes
+    }
+    if (pages.length !== 1) return null;
+    const [page] = pages;
+    const { stripOffsets: offsets, stripByteCounts: counts } = page;
+    if (
+      page.sampleFormat !== 3 || (page.bitsPerSample !== 32 && page.bitsPerSample !== 64) ||
+      page.samplesPerPixel !== 1 || !isPlainLayout(head, page)
+    ) return null;
+    const data = newSamples(page);
+    const out = new Uint8Array(data.buffer);
+    let run = 0;
+    for (let s = 0; s < offsets.length && run < out.length; s++) {
+      if (offsets[s] !== offsets[0] + run) return null; // strips apart: copied one by one by readTiffMap
+      run += counts[s];
+    }
+    if (run < out.length) return null;
+    await file.seek(offsets[0], Deno.SeekMode.Start);
+    if (await readFully(file, out) < out.length) return null; // truncated: readTiffMap reports it
+    return { width: page.width, height: page.height, data };
   }
 
   /** Reads a ground-truth mask image (PNG etc.); a pixel is defect when any colour channel is non-zero. */
@@ -181,6 +225,20 @@ export class MapReader {
     const bytes = await this.#read(path);
     return decodeMaskPng(bytes, path) ?? await decodeMaskSharp(bytes.slice(), path);
   }
+}
+
+/** Bytes of a map file read to find its TIFF header. */
+const HEADER_BYTES = 65536;
+
+/** Reads from `file` until `into` is full or the file ends; returns the bytes read. */
+async function readFully(file: Deno.FsFile, into: Uint8Array): Promise<number> {
+  let length = 0;
+  while (length < into.length) {
+    const n = await file.read(into.subarray(length));
+    if (n === null) break;
+    length += n;
+  }
+  return length;
 }
 
 /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */

@@ -144,6 +144,7 @@ export class PooledPixelIndex {
       }
       const { width, height, data: mask } = this.#masks[i];
       if (defectWeights === null) {
+        // The weighted loop below without region labels: kept apart, as each is a hot loop over 10⁸ pixels.
         for (let p = 0; p < bits.length; p++) {
           const key = floatKeyInt32(bits[p]);
           const b = key >>> 16;
