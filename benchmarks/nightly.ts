@@ -180,14 +180,18 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
   const gates: GateOutcome[] = [];
   let modelRuns: SuiteRun[] | null = null;
   let figures: PerfFigure[] | null = null;
-  const { loadRealDeps } = await import("../src/pipeline/real_deps.ts");
-  const ctx: ModelGateContext = {
-    profile: o.profile,
-    deps: await loadRealDeps(),
-    seeds: o.seeds,
-    dataDir: o.dataDir,
-    workDir,
-    log,
+  // The pipeline (tfjs, onnxruntime, sharp) is loaded only when a gate that trains runs.
+  let modelContext: ModelGateContext | null = null;
+  const context = async (): Promise<ModelGateContext> => {
+    const { loadRealDeps } = await import("../src/pipeline/real_deps.ts");
+    return modelContext ??= {
+      profile: o.profile,
+      deps: await loadRealDeps(),
+      seeds: o.seeds,
+      dataDir: o.dataDir,
+      workDir,
+      log,
+    };
   };
 
   const gate = async (name: GateName, body: () => Promise<{ rows: SummaryRow[]; notes?: string[] }>) => {
@@ -219,13 +223,13 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
     const seeds = Array.from({ length: o.seeds }, (_, i) => i);
     modelRuns = [];
     for (const suite of o.profile.suites) {
-      modelRuns.push(await runSuite(ctx, suite, seeds, join(workDir, "model", suite.dataset)));
+      modelRuns.push(await runSuite(await context(), suite, seeds, join(workDir, "model", suite.dataset)));
     }
     const found = modelRows(modelRuns, base, o.profile.name);
     const notes = modelRuns.filter((r) => r.skipped).map((r) => `${r.skipped}: skipped`);
     return { rows: found, notes };
   });
-  await gate("determinism", () => determinismRows(ctx, modelRuns));
+  await gate("determinism", async () => determinismRows(await context(), modelRuns));
   await gate("performance", async () => {
     const measured = await measurePerformance(o.profile, log);
     figures = measured.figures;
