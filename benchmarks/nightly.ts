@@ -163,6 +163,8 @@ export interface NightlyOptions {
   lockPath: string;
   date: string;
   updateBaseline: boolean;
+  /** Keep the model gate's completed cells from an earlier run of the same day (an interrupted run). */
+  reuseWork?: boolean;
 }
 
 /** Runs the selected gates, writes the summary (and the baseline when asked); returns the summary. */
@@ -173,21 +175,29 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
   const workDir = join(dayDir, "work");
   // The work folder is this command's own output: a fresh one, so no record is skipped and no checkpoint
   // is continued (the determinism gate needs both runs to train from scratch).
-  await Deno.remove(workDir, { recursive: true }).catch(() => {});
+  // With --reuse-work the model gate's completed cells of an earlier run that day are kept (reproduce skips
+  // a cell whose completed record has the same cell key); the determinism runs are always fresh.
+  for (const stale of o.reuseWork ? ["determinism-a", "determinism-b"] : [""]) {
+    await Deno.remove(join(workDir, stale), { recursive: true }).catch(() => {});
+  }
   const baseline = await readBaseline(o.baselinePath);
   const base = baseline.profiles[o.profile.name];
   const rows: SummaryRow[] = [];
   const gates: GateOutcome[] = [];
   let modelRuns: SuiteRun[] | null = null;
   let figures: PerfFigure[] | null = null;
-  const { loadRealDeps } = await import("../src/pipeline/real_deps.ts");
-  const ctx: ModelGateContext = {
-    profile: o.profile,
-    deps: await loadRealDeps(),
-    seeds: o.seeds,
-    dataDir: o.dataDir,
-    workDir,
-    log,
+  // The pipeline (tfjs, onnxruntime, sharp) is loaded only when a gate that trains runs.
+  let modelContext: ModelGateContext | null = null;
+  const context = async (): Promise<ModelGateContext> => {
+    const { loadRealDeps } = await import("../src/pipeline/real_deps.ts");
+    return modelContext ??= {
+      profile: o.profile,
+      deps: await loadRealDeps(),
+      seeds: o.seeds,
+      dataDir: o.dataDir,
+      workDir,
+      log,
+    };
   };
 
   const gate = async (name: GateName, body: () => Promise<{ rows: SummaryRow[]; notes?: string[] }>) => {
@@ -219,13 +229,13 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
     const seeds = Array.from({ length: o.seeds }, (_, i) => i);
     modelRuns = [];
     for (const suite of o.profile.suites) {
-      modelRuns.push(await runSuite(ctx, suite, seeds, join(workDir, "model", suite.dataset)));
+      modelRuns.push(await runSuite(await context(), suite, seeds, join(workDir, "model", suite.dataset)));
     }
     const found = modelRows(modelRuns, base, o.profile.name);
     const notes = modelRuns.filter((r) => r.skipped).map((r) => `${r.skipped}: skipped`);
     return { rows: found, notes };
   });
-  await gate("determinism", () => determinismRows(ctx, modelRuns));
+  await gate("determinism", async () => determinismRows(await context(), modelRuns));
   await gate("performance", async () => {
     const measured = await measurePerformance(o.profile, log);
     figures = measured.figures;
@@ -305,6 +315,10 @@ export const command = defineCommand({
     }),
     gates: listFlag({ description: `Gates to run (default all: ${GATES.join(",")}).`, valueName: "a,b" }),
     "update-baseline": booleanFlag("Rewrite the profile's baseline from this run (records the commit)."),
+    "reuse-work": booleanFlag(
+      "Continue an interrupted run of the same day: reuse the model gate's completed cells (the " +
+        "determinism runs are always fresh).",
+    ),
     baseline: stringFlag({
       description: "Baseline file.",
       default: "benchmarks/baseline.json",
@@ -348,6 +362,7 @@ export const command = defineCommand({
       lockPath: flags.lock,
       date,
       updateBaseline: flags["update-baseline"],
+      reuseWork: flags["reuse-work"],
     });
     console.log(renderSummaryMarkdown(summary));
     return summary.regression ? 1 : 0;

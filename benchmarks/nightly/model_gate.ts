@@ -258,7 +258,9 @@ export async function determinismRows(
         name: `${name} seed 0 ${field}`,
         baseline: short(x),
         now: short(y),
-        rule: `identical on ${b.backend.name}${b.backend.threads ? ` (${b.backend.threads} threads)` : ""}`,
+        rule: `identical on ${b.backend.name}${
+          b.backend.threads ? ` (${b.backend.threads} thread${b.backend.threads === 1 ? "" : "s"})` : ""
+        }`,
         result: pass ? "pass" : "fail",
       });
     }

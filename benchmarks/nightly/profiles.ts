@@ -68,11 +68,10 @@ export const FULL_PROFILE: NightlyProfile = {
       models: ["vtadl", "ae-ssim"],
       config: "mnist",
       set: { epochs: "2" },
-      categories: ["0", "1", "7"],
+      categories: ["0"],
       maxTrain: 384,
       maxTest: 500,
       requiresMirror: FASHION_MNIST_DEBIAN,
-      determinismCategories: ["0"],
     },
   ],
   performance: {
