@@ -13,8 +13,9 @@ export const command = defineCommand({
   summary: "Render paper tables and the leaderboard from run records",
   usage: "[--runs DIR] [--out DIR] [--dataset NAME]...",
   description:
-    "Reads <runs>/<run-id>/result.json only; writes <out>/tables/<dataset>.md, <out>/leaderboard.md " +
-    "and <out>/report.md atomically, and prints the report.",
+    "Reads <runs>/<run-id>/result.json only; writes <out>/tables/<dataset>.md, <out>/leaderboard.md, " +
+    "<out>/report.md, and the HTML leaderboard <out>/leaderboard/index.html with its export " +
+    "<out>/leaderboard/results.json (docs/leaderboard.md) atomically, and prints the report.",
   flags: {
     runs: stringFlag({ description: "Folder of run records.", default: "reports/runs", valueName: "DIR" }),
     out: stringFlag({ description: "Where to write the markdown.", default: "reports", valueName: "DIR" }),

@@ -12,7 +12,7 @@ import { DEFAULT_INTEGRATION_LIMIT } from "../core/metrics.ts";
 import { patchHeatmap, resizeBilinearAlignCorners } from "./heatmap.ts";
 import { mapToOriginal } from "./original_resolution.ts";
 import { imageScores, type RawScores } from "./image_score.ts";
-import { evaluateMaps, type MetricEntry, metricSetEntries } from "./metric_set.ts";
+import { evaluateMaps, type MetricEntry, metricSetEntries, type ProCurve } from "./metric_set.ts";
 
 export type { MetricEntry };
 
@@ -39,6 +39,8 @@ export interface CategoryEvaluation {
   /** Anomaly map per test image at the preprocessed size (null when the split has no masks, e.g. MNIST). */
   maps: ScoreMap[] | null;
   masks: MaskMap[] | null;
+  /** The PRO curve behind AU-PRO with its limit (null without masks). */
+  proCurve: (ProCurve & { integrationLimit: number }) | null;
 }
 
 /**
@@ -108,7 +110,7 @@ export function evaluateCategory(
   const hasMasks = test.some((s) => s.label === 1 && s.mask !== null);
   if (!hasMasks) {
     const set = evaluateMaps({ image: { scores, labels } }, { integrationLimit });
-    return { metrics: metricSetEntries(set, provenance), scores, maps: null, masks: null };
+    return { metrics: metricSetEntries(set, provenance), scores, maps: null, masks: null, proCurve: null };
   }
 
   const maps = test.map((s, i) => anomalyMap(raws[i], mapKind, s.width, s.height, { sigma: heatmapSigma }));
@@ -134,5 +136,6 @@ export function evaluateCategory(
     { integrationLimit },
   );
   const pixelDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
-  return { metrics: metricSetEntries(set, { ...provenance, pixelDetails }), scores, maps, masks };
+  const proCurve = set.pixel ? { integrationLimit: set.pixel.integrationLimit, ...set.pixel.proCurve } : null;
+  return { metrics: metricSetEntries(set, { ...provenance, pixelDetails }), scores, maps, masks, proCurve };
 }

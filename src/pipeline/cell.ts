@@ -312,6 +312,7 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
       finishedAt: new Date().toISOString(),
       durations,
       metrics: evaluation.metrics,
+      ...(evaluation.proCurve ? { curves: { pro: evaluation.proCurve } } : {}),
       artifacts,
     });
     await recorder.event("INTERVAL_END", "run_stop", null, { status: "success" });

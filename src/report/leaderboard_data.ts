@@ -1,0 +1,361 @@
+/**
+ * The leaderboard as data, built from run records only: one row per dataset × category × method (our run
+ * groups, then the published methods), one column per metric variant name (the `definition` a record
+ * gives, e.g. `image-AUROC`, `AU-PRO@0.3`; any numeric field a newer record carries outside the base
+ * schema gets a column of its own), mean ± std over seeds with the run count, and every run a cell came
+ * from (record path and hash). A cell without a record is absent, never guessed.
+ *
+ * The HTML page (`leaderboard_html.ts`) and `results.json` ({@linkcode leaderboardResults}) are both
+ * rendered from this one structure.
+ *
+ * @module
+ */
+import { categoryLabel, DATASETS } from "../core/datasets.ts";
+import type { RunRecord } from "../runs/record.ts";
+import { PUBLISHED_TABLES, type VerificationTag } from "./published.ts";
+import { datasetsOf, groupRecords } from "./tables.ts";
+
+/** A run record as the leaderboard sees it: the record, where it lies and its content hash. */
+export interface LeaderboardRun {
+  record: RunRecord;
+  /** Path of its result.json, relative to the leaderboard folder (links use it). */
+  path: string;
+  /** SHA-256 of the result.json bytes (hex). */
+  sha256: string;
+}
+
+/** One run behind a cell. */
+export interface RunLink {
+  runId: string;
+  seed: number;
+  path: string;
+  sha256: string;
+}
+
+/** One metric of one row: our values over seeds, or a published value. */
+export interface LeaderboardCell {
+  /** Per-run values, in seed order (one value for a published cell). */
+  values: number[];
+  mean: number;
+  /** Sample standard deviation over runs (n − 1); 0 for one run. */
+  std: number;
+  /** The runs the values came from (empty for a published cell). */
+  runs: RunLink[];
+  /** Published cells: the definition the source is believed to follow, as the source data states it. */
+  publishedMetric?: string;
+}
+
+/** A training-loss curve of one run. */
+export interface LossCurve {
+  seed: number;
+  runId: string;
+  points: { epoch: number; loss: number }[];
+}
+
+/** A PRO curve of one run. */
+export interface RunProCurve {
+  seed: number;
+  runId: string;
+  integrationLimit: number;
+  fpr: number[];
+  pro: number[];
+}
+
+/** One leaderboard row. */
+export interface LeaderboardRow {
+  /** Stable id: `dataset/category/methodId`. */
+  id: string;
+  dataset: string;
+  category: string;
+  categoryLabel: string;
+  /** `ours` (run records) or `published` (from `published.ts`). */
+  kind: "ours" | "published";
+  /** Method id: `model/config/score/configHash8` for ours, `published:<column id>` for published. */
+  methodId: string;
+  method: string;
+  /** Published rows: citation and verification tag. */
+  source?: string;
+  tag?: VerificationTag;
+  /** Metric column name → cell; a missing column is an empty cell. */
+  cells: Record<string, LeaderboardCell>;
+  /** Every run of the row (ours), in seed order. */
+  runs: RunLink[];
+  lossCurves: LossCurve[];
+  proCurves: RunProCurve[];
+  /** Heat-map panels: the artifact (relative to its run folder) and its path relative to the leaderboard folder. */
+  panels: { run: RunLink; artifact: string; path: string }[];
+}
+
+/** The whole leaderboard. */
+export interface Leaderboard {
+  rows: LeaderboardRow[];
+  /** Metric column names in display order: known variants first, then others alphabetically. */
+  columns: string[];
+  /** Number of completed records used. */
+  recordCount: number;
+  /** Records left out (not completed), as `runId (status)`. */
+  skipped: string[];
+}
+
+/** Arithmetic mean. */
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Sample standard deviation (n − 1); 0 for one value. */
+function sampleStd(values: number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
+}
+
+/** Top-level record fields of the base schema; numbers under any other field become generic columns. */
+const BASE_RECORD_FIELDS = new Set([
+  "schema",
+  "runId",
+  "cellKey",
+  "trainingKey",
+  "status",
+  "error",
+  "startedAt",
+  "finishedAt",
+  "dataset",
+  "model",
+  "config",
+  "seed",
+  "evaluation",
+  "environment",
+  "backend",
+  "training",
+  "durations",
+  "metrics",
+  "curves",
+  "artifacts",
+]);
+
+/**
+ * The numeric values of a record by column name: each metric under its variant name (`definition`; two
+ * keys with one definition, such as pixel AUROC and the VT-ADL code's "PRO", are one number and one
+ * column), then every finite number under a field the base schema does not have, named by its path
+ * (`efficiency.imagesPerSecond`), so fields added later appear without code here.
+ */
+export function recordValues(record: RunRecord): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const m of record.metrics) {
+    const name = m.definition || m.key;
+    if (!values.has(name) && Number.isFinite(m.value)) values.set(name, m.value);
+  }
+  const walk = (value: unknown, path: string, depth: number) => {
+    if (typeof value === "number" && Number.isFinite(value)) values.set(path, value);
+    else if (value && typeof value === "object" && !Array.isArray(value) && depth < 3) {
+      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, depth + 1);
+    }
+  };
+  for (const [field, value] of Object.entries(record)) {
+    if (!BASE_RECORD_FIELDS.has(field)) walk(value, field, 0);
+  }
+  return values;
+}
+
+/** Column order: the harness's metric definitions first (report order), then any other name sorted. */
+const KNOWN_ORDER = ["image-AUROC", "AP", "PR-AUC/trap", "PR-AUC", "pixel-AUROC/all"];
+
+function columnRank(name: string): number {
+  const i = KNOWN_ORDER.indexOf(name);
+  if (i >= 0) return i;
+  return name.startsWith("AU-PRO@") ? KNOWN_ORDER.length : KNOWN_ORDER.length + 1;
+}
+
+/** A published column's metric as a column name: `pixel-AUROC/all (believed)` → `pixel-AUROC/all`. */
+export function publishedColumnName(metric: string): string {
+  return metric.replace(/\s*\(.*\)\s*$/, "").trim();
+}
+
+function cellOf(entries: { value: number; run: RunLink }[]): LeaderboardCell {
+  const sorted = [...entries].sort((a, b) => a.run.seed - b.run.seed);
+  const values = sorted.map((e) => e.value);
+  return { values, mean: mean(values), std: sampleStd(values), runs: sorted.map((e) => e.run) };
+}
+
+function slug(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, "-");
+}
+
+/**
+ * Builds the leaderboard from completed run records and the published tables of their datasets.
+ *
+ * @example
+ * ```ts
+ * const board = buildLeaderboard([{ record, path: "../runs/x/result.json", sha256: "ab…" }]);
+ * board.rows[0].cells["image-AUROC"].mean;
+ * ```
+ */
+export function buildLeaderboard(runs: LeaderboardRun[]): Leaderboard {
+  const byRecord = new Map(runs.map((r) => [r.record, r]));
+  const completed = runs.filter((r) => r.record.status === "completed").map((r) => r.record);
+  const skipped = runs.filter((r) => r.record.status !== "completed").map((r) =>
+    `${r.record.runId} (${r.record.status})`
+  );
+  const rows: LeaderboardRow[] = [];
+  const columns = new Set<string>();
+  for (const dataset of datasetsOf(completed)) {
+    const records = completed.filter((r) => r.dataset.name === dataset);
+    const spec = DATASETS[dataset];
+    const ourCategories = [...new Set(records.map((r) => r.dataset.category))];
+    const categories = [
+      ...spec.categories.filter((c) => ourCategories.includes(c)),
+      ...ourCategories.filter((c) => !spec.categories.includes(c)).sort(),
+    ];
+    const groups = groupRecords(records);
+    const published = PUBLISHED_TABLES[dataset];
+    for (const category of categories) {
+      for (const g of groups) {
+        const recs = g.records.filter((r) => r.dataset.category === category).sort((a, b) => a.seed - b.seed);
+        if (recs.length === 0) continue;
+        const links = recs.map((r): RunLink => {
+          const run = byRecord.get(r)!;
+          return { runId: r.runId, seed: r.seed, path: run.path, sha256: run.sha256 };
+        });
+        const entries = new Map<string, { value: number; run: RunLink }[]>();
+        recs.forEach((r, i) => {
+          for (const [name, value] of recordValues(r)) {
+            columns.add(name);
+            entries.set(name, [...(entries.get(name) ?? []), { value, run: links[i] }]);
+          }
+        });
+        const runDirOf = (link: RunLink) => link.path.replace(/result\.json$/, "");
+        const methodId = `${g.model}/${g.configName}/${g.imageScore}/${g.configHash.slice(0, 8)}`;
+        rows.push({
+          id: `${dataset}/${category}/${methodId}`,
+          dataset,
+          category,
+          categoryLabel: categoryLabel(dataset, category),
+          kind: "ours",
+          methodId,
+          method: g.label,
+          cells: Object.fromEntries([...entries].map(([name, e]) => [name, cellOf(e)])),
+          runs: links,
+          lossCurves: recs.flatMap((r) =>
+            r.training && r.training.epochs.length > 0
+              ? [{
+                seed: r.seed,
+                runId: r.runId,
+                points: r.training.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss })),
+              }]
+              : []
+          ),
+          proCurves: recs.flatMap((r) =>
+            r.curves?.pro ? [{ seed: r.seed, runId: r.runId, ...r.curves.pro }] : []
+          ),
+          panels: recs.flatMap((r, i) =>
+            r.artifacts.filter((a) => a.endsWith(".png")).map((a) => ({
+              run: links[i],
+              artifact: a,
+              path: runDirOf(links[i]) + a.split("/").map(encodeURIComponent).join("/"),
+            }))
+          ),
+        });
+      }
+      for (const col of published?.columns ?? []) {
+        const value = col.values[category];
+        if (value === null || value === undefined) continue;
+        const name = publishedColumnName(col.metric);
+        columns.add(name);
+        rows.push({
+          id: `${dataset}/${category}/published:${slug(col.id)}`,
+          dataset,
+          category,
+          categoryLabel: categoryLabel(dataset, category),
+          kind: "published",
+          methodId: `published:${col.id}`,
+          method: `${col.label} (published)`,
+          source: col.source,
+          tag: col.tag,
+          cells: { [name]: { values: [value], mean: value, std: 0, runs: [], publishedMetric: col.metric } },
+          runs: [],
+          lossCurves: [],
+          proCurves: [],
+          panels: [],
+        });
+      }
+    }
+  }
+  const ordered = [...columns].sort((a, b) => columnRank(a) - columnRank(b) || a.localeCompare(b));
+  return { rows, columns: ordered, recordCount: completed.length, skipped };
+}
+
+/** Schema tag of `results.json`; bump when a field changes meaning. */
+export const LEADERBOARD_RESULTS_SCHEMA = "vtadl-bench/leaderboard-results@1";
+
+/** One entry of `results.json`: one (dataset, category, method, metric). */
+export interface LeaderboardResultEntry {
+  dataset: string;
+  category: string;
+  method: string;
+  methodId: string;
+  kind: "ours" | "published";
+  /** The metric's variant name (the column name). */
+  metric: string;
+  mean: number;
+  std: number;
+  /** Number of runs (seeds) behind the mean; 1 for a published value. */
+  n: number;
+  values: number[];
+  /** Ours: the run records (path relative to results.json, SHA-256 of the file). */
+  runs: { runId: string; seed: number; path: string; sha256: string }[];
+  /** Published: the citation, its verification tag and the metric as the source data states it. */
+  source: { citation: string; tag: VerificationTag; metric: string } | null;
+}
+
+/** The content of `results.json`. */
+export interface LeaderboardResults {
+  schema: typeof LEADERBOARD_RESULTS_SCHEMA;
+  generatedAt: string;
+  recordCount: number;
+  entries: LeaderboardResultEntry[];
+}
+
+/**
+ * The leaderboard as `results.json`: one entry per (dataset, category, method, metric), the format
+ * `docs/leaderboard.md` documents.
+ *
+ * @example
+ * ```ts
+ * const json = leaderboardResults(buildLeaderboard(runs), new Date());
+ * ```
+ */
+export function leaderboardResults(board: Leaderboard, generatedAt: Date): LeaderboardResults {
+  const entries: LeaderboardResultEntry[] = [];
+  for (const row of board.rows) {
+    for (const metric of board.columns) {
+      const cell = row.cells[metric];
+      if (!cell) continue;
+      entries.push({
+        dataset: row.dataset,
+        category: row.category,
+        method: row.method,
+        methodId: row.methodId,
+        kind: row.kind,
+        metric,
+        mean: cell.mean,
+        std: cell.std,
+        n: cell.values.length,
+        values: cell.values,
+        runs: cell.runs,
+        source: row.kind === "published"
+          ? {
+            citation: row.source ?? "",
+            tag: row.tag ?? "unverified",
+            metric: cell.publishedMetric ?? metric,
+          }
+          : null,
+      });
+    }
+  }
+  return {
+    schema: LEADERBOARD_RESULTS_SCHEMA,
+    generatedAt: generatedAt.toISOString(),
+    recordCount: board.recordCount,
+    entries,
+  };
+}

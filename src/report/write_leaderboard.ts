@@ -1,0 +1,97 @@
+/**
+ * Writes the HTML leaderboard and its machine-readable export, atomically:
+ * `<out>/leaderboard/index.html` (self-contained: plots as inline SVG, the first run's heat-map panels of
+ * each row as data URIs, the others linked) and `<out>/leaderboard/results.json`
+ * (`vtadl-bench/leaderboard-results@1`, see `docs/leaderboard.md`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { join, relative, sep } from "node:path";
+import type { RunRecord } from "../runs/record.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic_write.ts";
+import { buildLeaderboard, leaderboardResults, type LeaderboardRun } from "./leaderboard_data.ts";
+import { renderLeaderboardHtml } from "./leaderboard_html.ts";
+import { renderLeaderboardPlots } from "./leaderboard_plots.ts";
+
+/** A run record and the run folder it was read from (its `result.json` lies there). */
+export interface LocatedRecord {
+  record: RunRecord;
+  runDir: string;
+}
+
+/** What {@linkcode writeLeaderboard} wrote. */
+export interface WrittenLeaderboard {
+  /** `index.html` and `results.json` paths. */
+  files: string[];
+  rows: number;
+  plots: number;
+}
+
+/** Panels of one row embedded in the page; more are linked (keeps the page a few MB at most). */
+const EMBEDDED_RUNS_PER_ROW = 1;
+
+function toUrlPath(path: string): string {
+  return path.split(sep).map(encodeURIComponent).join("/");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Renders and writes the leaderboard page and `results.json` into `<outDir>/leaderboard/`.
+ *
+ * @example
+ * ```ts
+ * const { records } = await readRunRecords("reports/runs");
+ * await writeLeaderboard(records.map((record) => ({ record, runDir: `reports/runs/${record.runId}` })), "reports");
+ * ```
+ */
+export async function writeLeaderboard(
+  located: LocatedRecord[],
+  outDir: string,
+  { generatedAt = new Date() }: { generatedAt?: Date } = {},
+): Promise<WrittenLeaderboard> {
+  const dir = join(outDir, "leaderboard");
+  const absoluteOf = new Map<string, string>();
+  const runs: LeaderboardRun[] = [];
+  for (const { record, runDir } of located) {
+    const file = join(runDir, "result.json");
+    const bytes = await Deno.readFile(file);
+    const path = toUrlPath(relative(dir, file));
+    absoluteOf.set(path, file);
+    runs.push({ record, path, sha256: createHash("sha256").update(bytes).digest("hex") });
+  }
+  const board = buildLeaderboard(runs);
+  const embeddedPanels = new Map<string, string>();
+  for (const row of board.rows) {
+    const kept: typeof row.panels = [];
+    const embedRuns = new Set(row.runs.slice(0, EMBEDDED_RUNS_PER_ROW).map((r) => r.runId));
+    for (const panel of row.panels) {
+      const file = join(absoluteOf.get(panel.run.path)!, "..", panel.artifact);
+      if (!(await exists(file))) continue; // listed but gone: no link that does not resolve
+      kept.push(panel);
+      if (embedRuns.has(panel.run.runId)) {
+        embeddedPanels.set(
+          panel.path,
+          `data:image/png;base64,${Buffer.from(await Deno.readFile(file)).toString("base64")}`,
+        );
+      }
+    }
+    row.panels = kept;
+  }
+  const plots = await renderLeaderboardPlots(board);
+  const html = renderLeaderboardHtml({ board, plots, embeddedPanels, generatedAt });
+  const htmlPath = join(dir, "index.html");
+  const jsonPath = join(dir, "results.json");
+  await writeFileAtomic(htmlPath, html);
+  await writeJsonAtomic(jsonPath, leaderboardResults(board, generatedAt));
+  return { files: [htmlPath, jsonPath], rows: board.rows.length, plots: plots.length };
+}
