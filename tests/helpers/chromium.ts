@@ -4,9 +4,15 @@
  * root (Chromium refuses its sandbox there), `--disable-dev-shm-usage` because containers have a small
  * /dev/shm. playwright-core's default pipe transport works under Deno, so no CDP connection is needed.
  *
+ * Workaround: on load, playwright-core probes `/proc/sys/fs/binfmt_misc/WSLInterop` with `fs.existsSync`;
+ * Deno answers a probe of `/proc/sys` without `--allow-all` by throwing `NotCapable` instead of returning
+ * false, which would fail the test task (scoped permissions, no -A). `fs.existsSync` is wrapped to treat
+ * that as "absent" before playwright-core is loaded (lazily, by {@linkcode launchChromium}).
+ *
  * @module
  */
-import { type Browser, chromium } from "playwright-core";
+import fs from "node:fs";
+import type { Browser } from "playwright-core";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"];
 
@@ -23,9 +29,27 @@ export async function findChromium(): Promise<string | null> {
   return null;
 }
 
+let patched = false;
+
+function tolerateProbesDenoRefuses(): void {
+  if (patched) return;
+  patched = true;
+  const existsSync = fs.existsSync;
+  fs.existsSync = (path: fs.PathLike) => {
+    try {
+      return existsSync(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) return false;
+      throw error;
+    }
+  };
+}
+
 /** Launches headless Chromium from `executablePath`. */
-export function launchChromium(executablePath: string): Promise<Browser> {
-  return chromium.launch({
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  tolerateProbesDenoRefuses();
+  const { chromium } = await import("playwright-core");
+  return await chromium.launch({
     executablePath,
     headless: true,
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { runReproduce } from "../../src/pipeline/runner.ts";
 import type { ModelName } from "../../src/core/models.ts";
+import type { DatasetName } from "../../src/core/datasets.ts";
 import type { RawScores } from "../../src/train/score.ts";
 import { fakeDeps } from "../fakes/pipeline_fakes.ts";
 
@@ -34,6 +35,8 @@ function noisy(raw: RawScores, seed: number, image: number, amount: number): Raw
 
 /** Options of {@linkcode writeFakeRuns}. */
 export interface FakeRunsOptions {
+  /** Default `synthetic`. */
+  dataset?: DatasetName;
   models?: ModelName[];
   seeds?: number[];
   categories?: string[];
@@ -46,6 +49,7 @@ export interface FakeRunsOptions {
  */
 export async function writeFakeRuns(outDir: string, options: FakeRunsOptions = {}): Promise<string> {
   const {
+    dataset = "synthetic",
     models = ["vtadl", "ae-mse", "ae-ssim"],
     seeds = [0, 1, 2],
     categories = ["alpha", "beta"],
@@ -61,7 +65,7 @@ export async function writeFakeRuns(outDir: string, options: FakeRunsOptions = {
     return (await score(model, images, opts)).map((raw, i) => noisy(raw, seed * 7919 + cell, i, amount));
   };
   await runReproduce({
-    dataset: "synthetic",
+    dataset,
     models,
     configName: "smoke",
     configOverrides: { epochs: String(epochs) },
