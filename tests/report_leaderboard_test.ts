@@ -226,6 +226,8 @@ Deno.test({
       page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
       page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
       await page.goto(pageUrl.href);
+      const shot = Deno.env.get("LEADERBOARD_SCREENSHOT");
+      if (shot) await page.screenshot({ path: shot, fullPage: true });
 
       // sort by image-AUROC with the header button: ascending, then descending
       const header = page.locator("th", { hasText: "image-AUROC" });
@@ -299,8 +301,6 @@ Deno.test({
         assert.ok(stat?.isFile, `${href} exists`);
       }
 
-      const shot = Deno.env.get("LEADERBOARD_SCREENSHOT");
-      if (shot) await page.screenshot({ path: shot, fullPage: true });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -13,7 +13,7 @@
 import { categoryLabel, DATASETS } from "../core/datasets.ts";
 import type { RunRecord } from "../runs/record.ts";
 import { PUBLISHED_TABLES, type VerificationTag } from "./published.ts";
-import { datasetsOf, groupRecords } from "./tables.ts";
+import { datasetsOf, groupRecords, mean, sampleStd } from "./tables.ts";
 
 /** A run record as the leaderboard sees it: the record, where it lies and its content hash. */
 export interface LeaderboardRun {
@@ -95,18 +95,6 @@ export interface Leaderboard {
   recordCount: number;
   /** Records left out (not completed), as `runId (status)`. */
   skipped: string[];
-}
-
-/** Arithmetic mean. */
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-/** Sample standard deviation (n − 1); 0 for one value. */
-function sampleStd(values: number[]): number {
-  if (values.length < 2) return 0;
-  const m = mean(values);
-  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
 }
 
 /** Top-level record fields of the base schema; numbers under any other field become generic columns. */

@@ -106,7 +106,7 @@ function detailsHtml(page: LeaderboardPage, plotIndex: Map<RenderedPlot, number>
         ? `<a href="${
           escapeHtml(p.path)
         }"><img src="${uri}" alt="heat-map panel ${name}" title="${name}"></a>`
-        : `<a class="panel-link" href="${escapeHtml(p.path)}">${name}</a>`;
+        : `<a class="panel-link" href="${escapeHtml(p.path)}">s${p.run.seed} ${name}</a>`;
     }).join("");
     return `<section class="cell" aria-labelledby="h-${escapeHtml(row.id)}">` +
       `<h3 id="h-${escapeHtml(row.id)}">${
@@ -139,6 +139,7 @@ tr.published{background:#f4f6fb;color:#333}td.src{max-width:22rem;font-size:12px
 .n,.runs,.tag{color:#666;font-size:11px}.runs a{margin-left:.2rem}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}
 .panels img{max-width:260px;margin:.3rem .3rem 0 0;border:1px solid #ddd}
+.panel-link{display:inline-block;margin:.2rem .8rem 0 0;font-size:12px}
 section.cell{border-top:1px solid #ddd;padding:.5rem 0}
 .notes{color:#444;font-size:12px}
 `;

@@ -65,7 +65,8 @@ export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]
     ...FONT,
     title: `${dataset}: ${metric}, reproduced vs published`,
     data: { values },
-    width: { step: 14 * Math.min(new Set(values.map((v) => v.method)).size, 8) + 8 },
+    // With xOffset, the step is one bar's width (vega-lite's `step.for` defaults to the offset).
+    width: { step: 12 },
     height: 180,
     encoding: {
       x: { field: "category", type: "nominal", title: null, sort: null },

@@ -11,6 +11,7 @@ import { Buffer } from "node:buffer";
 import { join, relative, sep } from "node:path";
 import type { RunRecord } from "../runs/record.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic_write.ts";
+import { pathExists } from "../util/fs.ts";
 import { buildLeaderboard, leaderboardResults, type LeaderboardRun } from "./leaderboard_data.ts";
 import { renderLeaderboardHtml } from "./leaderboard_html.ts";
 import { renderLeaderboardPlots } from "./leaderboard_plots.ts";
@@ -34,15 +35,6 @@ const EMBEDDED_RUNS_PER_ROW = 1;
 
 function toUrlPath(path: string): string {
   return path.split(sep).map(encodeURIComponent).join("/");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -76,7 +68,7 @@ export async function writeLeaderboard(
     const embedRuns = new Set(row.runs.slice(0, EMBEDDED_RUNS_PER_ROW).map((r) => r.runId));
     for (const panel of row.panels) {
       const file = join(absoluteOf.get(panel.run.path)!, "..", panel.artifact);
-      if (!(await exists(file))) continue; // listed but gone: no link that does not resolve
+      if (!(await pathExists(file))) continue; // listed but gone: no link that does not resolve
       kept.push(panel);
       if (embedRuns.has(panel.run.runId)) {
         embeddedPanels.set(
