@@ -36,6 +36,7 @@ let fixture: Promise<Fixture> | null = null;
 function reportFixture(): Promise<Fixture> {
   fixture ??= (async () => {
     const out = await Deno.makeTempDir({ prefix: "leaderboard_" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(out, { recursive: true }));
     const runsDir = await writeFakeRuns(out);
     await writeFakeRuns(out, { dataset: "mnist", categories: ["0", "1"], models: ["vtadl"], seeds: [0, 1] });
     await writeReport({ runsDir, outDir: out });

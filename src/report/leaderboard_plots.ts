@@ -61,6 +61,8 @@ export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]
       : [];
   });
   if (values.length === 0) return null;
+  // Rows list ours before published methods: ours take the palette's first colours and the left bars.
+  const methods = [...new Set(values.map((v) => v.method))];
   return {
     ...FONT,
     title: `${dataset}: ${metric}, reproduced vs published`,
@@ -70,8 +72,13 @@ export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]
     height: 180,
     encoding: {
       x: { field: "category", type: "nominal", title: null, sort: null },
-      xOffset: { field: "method", type: "nominal" },
-      color: { field: "method", type: "nominal", legend: { orient: "bottom", columns: 2, labelLimit: 420 } },
+      color: {
+        field: "method",
+        type: "nominal",
+        scale: { domain: methods },
+        legend: { orient: "bottom", columns: 2, labelLimit: 420 },
+      },
+      xOffset: { field: "method", type: "nominal", scale: { domain: methods } },
     },
     layer: [
       {
