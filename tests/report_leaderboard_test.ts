@@ -10,11 +10,12 @@ import {
   LEADERBOARD_RESULTS_SCHEMA,
   type LeaderboardResults,
   type LeaderboardRun,
+  MEAN_CATEGORY,
   recordValues,
 } from "../src/report/leaderboard_data.ts";
 import { escapeHtml, scopeSvgIds } from "../src/report/leaderboard_html.ts";
 import { PRO_CURVE_POINTS } from "../src/eval/metric_set.ts";
-import { TABLE2_MNIST } from "../src/report/published.ts";
+import { FASHION_MNIST_PUBLISHED, TABLE2_MNIST } from "../src/report/published.ts";
 import { writeFakeRuns } from "./helpers/leaderboard_runs.ts";
 import { findChromium, launchChromium } from "./helpers/chromium.ts";
 import type { Page } from "playwright-core";
@@ -72,7 +73,7 @@ function asRuns(records: RunRecord[]): LeaderboardRun[] {
 Deno.test("leaderboard rows are dataset × category × method with mean ± std over the seeds' records", async () => {
   const { records } = await reportFixture();
   const board = buildLeaderboard(asRuns(records));
-  const ours = board.rows.filter((r) => r.kind === "ours");
+  const ours = board.rows.filter((r) => r.kind === "ours" && r.category !== MEAN_CATEGORY);
   assert.equal(ours.length, 2 * 3 + 2 * 1);
   assert.equal(new Set(ours.map((r) => r.id)).size, ours.length, "row ids are unique");
   for (const row of ours) {
@@ -122,7 +123,9 @@ Deno.test("a metric without a record is an empty cell, never filled in", async (
 Deno.test("published values appear as rows beside ours, with source and tag", async () => {
   const { records } = await reportFixture();
   const board = buildLeaderboard(asRuns(records));
-  const published = board.rows.filter((r) => r.kind === "published" && r.dataset === "mnist");
+  const published = board.rows.filter((r) =>
+    r.kind === "published" && r.dataset === "mnist" && r.category !== MEAN_CATEGORY
+  );
   // Table II: every published column has a value for digits 0 and 1
   assert.equal(published.length, 2 * TABLE2_MNIST.columns.length);
   const vtadl = published.find((r) => r.category === "0" && r.methodId === "published:vtadl")!;
@@ -131,6 +134,51 @@ Deno.test("published values appear as rows beside ours, with source and tag", as
   assert.equal(vtadl.source, column.source);
   assert.deepEqual(vtadl.cells["image-AUROC"].runs, []);
   assert.equal(board.rows.filter((r) => r.kind === "published" && r.dataset === "synthetic").length, 0);
+});
+
+Deno.test("a mean row averages the categories a method covers, ± over per-seed means, and says its coverage", async () => {
+  const { records } = await reportFixture();
+  const board = buildLeaderboard(asRuns(records));
+  const rowsOf = (category: string) =>
+    board.rows.filter((r) =>
+      r.dataset === "synthetic" && r.category === category && r.methodId.startsWith("vtadl/")
+    );
+  const [alpha] = rowsOf("alpha"), [beta] = rowsOf("beta"), [meanRow] = rowsOf(MEAN_CATEGORY);
+  const cell = meanRow.cells["AU-PRO@0.3"];
+  const a = alpha.cells["AU-PRO@0.3"], b = beta.cells["AU-PRO@0.3"];
+  assert.deepEqual(cell.values, [a.mean, b.mean]);
+  assert.ok(Math.abs(cell.mean - (a.mean + b.mean) / 2) < 1e-12);
+  const perSeed = a.values.map((v, i) => (v + b.values[i]) / 2);
+  const m = mean(perSeed);
+  const std = Math.sqrt(perSeed.reduce((s, v) => s + (v - m) ** 2, 0) / (perSeed.length - 1));
+  assert.ok(Math.abs(cell.std - std) < 1e-12);
+  // the synthetic dataset has 3 categories of its own; alpha and beta make 5 rows
+  assert.deepEqual(cell.coverage, { categories: 2, of: 5 });
+  assert.equal(cell.runs.length, 6);
+
+  // one seed missing in one category: no ± (the per-seed means would not be comparable)
+  const partial = records.filter((r) => !(r.dataset.category === "beta" && r.seed === 2));
+  const [partialMean] = buildLeaderboard(asRuns(partial)).rows.filter((r) =>
+    r.dataset === "synthetic" && r.category === MEAN_CATEGORY && r.methodId.startsWith("vtadl/")
+  );
+  assert.equal(partialMean.cells["AU-PRO@0.3"].std, 0);
+});
+
+Deno.test("a dataset whose sources print only means gets published mean rows marked as such", async () => {
+  const { records } = await reportFixture();
+  const fashion = records.filter((r) => r.dataset.name === "mnist").map((r) => ({
+    ...r,
+    dataset: { ...r.dataset, name: "fashion-mnist" as const },
+  }));
+  const board = buildLeaderboard(asRuns(fashion));
+  const published = board.rows.filter((r) => r.kind === "published");
+  assert.equal(published.length, FASHION_MNIST_PUBLISHED.columns.length, "means only: no per-class rows");
+  for (const row of published) {
+    assert.equal(row.category, MEAN_CATEGORY);
+    const col = FASHION_MNIST_PUBLISHED.columns.find((c) => `published:${c.id}` === row.methodId)!;
+    assert.equal(row.cells["image-AUROC"].mean, col.printedMean);
+    assert.match(row.cells["image-AUROC"].publishedMetric!, /printed mean only$/);
+  }
 });
 
 Deno.test("numeric record fields outside the base schema become columns by their path", async () => {
@@ -155,9 +203,10 @@ Deno.test("results.json has one entry per dataset, category, method and metric, 
   const keys = results.entries.map((e) => `${e.dataset}|${e.category}|${e.methodId}|${e.metric}`);
   assert.equal(new Set(keys).size, keys.length, "no duplicate entry");
   const ours = results.entries.filter((e) => e.kind === "ours");
-  assert.equal(ours.length, (6 + 2) * 5);
+  assert.equal(ours.length, (6 + 2 + 3 + 1) * 5, "category and mean rows × 5 metrics");
   for (const e of ours) {
     assert.equal(e.n, e.runs.length);
+    assert.equal(e.coverage === null, e.category !== MEAN_CATEGORY);
     assert.equal(e.source, null);
     for (const run of e.runs) {
       const bytes = await Deno.readFile(join(out, "leaderboard", run.path));
@@ -215,7 +264,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const { out } = await reportFixture();
+    const { out, records } = await reportFixture();
+    const rowCount = buildLeaderboard(asRuns(records)).rows.length;
     const pageUrl = new URL(`file://${join(out, "leaderboard", "index.html")}`);
     const browser = await launchChromium(chromiumPath!);
     try {
@@ -242,7 +292,7 @@ Deno.test({
       await header.locator("button").click();
       assert.equal(await header.getAttribute("aria-sort"), "ascending");
       const asc = (await values()).map(Number);
-      assert.equal(asc.length, 8 + 2 * TABLE2_MNIST.columns.length);
+      assert.equal(asc.length, rowCount);
       assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
       await header.locator("button").click();
       assert.equal(await header.getAttribute("aria-sort"), "descending");
@@ -264,7 +314,7 @@ Deno.test({
       assert.ok(datasets.length > 0 && datasets.every((d) => d === "mnist"));
       await page.selectOption("#filter-dataset", "");
       await page.fill("#filter-text", "AE MSE+SSIM");
-      assert.equal(await page.locator("#leaderboard tbody tr:not([hidden])").count(), 2);
+      assert.equal(await page.locator("#leaderboard tbody tr:not([hidden])").count(), 3, "alpha, beta, mean");
       await page.fill("#filter-text", "");
 
       // every plot has rendered marks with geometry

@@ -10,10 +10,11 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { categoryLabel, DATASETS } from "../core/datasets.ts";
 import type { RunRecord } from "../runs/record.ts";
-import { PUBLISHED_TABLES, type VerificationTag } from "./published.ts";
-import { datasetsOf, groupRecords, mean, sampleStd } from "./tables.ts";
+import { columnMean, PUBLISHED_TABLES, type PublishedColumn, type VerificationTag } from "./published.ts";
+import { datasetsOf, groupRecords, mean, type RecordGroup, sampleStd } from "./tables.ts";
 
 /** A run record as the leaderboard sees it: the record, where it lies and its content hash. */
 export interface LeaderboardRun {
@@ -43,6 +44,12 @@ export interface LeaderboardCell {
   runs: RunLink[];
   /** Published cells: the definition the source is believed to follow, as the source data states it. */
   publishedMetric?: string;
+  /**
+   * Mean rows of ours: how many of the dataset's categories the mean covers. `values` then holds the
+   * per-category means (category order) and `std` is over the per-seed means when every seed covers every
+   * category (else 0).
+   */
+  coverage?: { categories: number; of: number };
 }
 
 /** A training-loss curve of one run. */
@@ -70,7 +77,7 @@ export interface LeaderboardRow {
   categoryLabel: string;
   /** `ours` (run records) or `published` (from `published.ts`). */
   kind: "ours" | "published";
-  /** Method id: `model/config/score/configHash8` for ours, `published:<column id>` for published. */
+  /** Method id: `model/config/score/<8 hex of the group key>` for ours, `published:<column id>` for published. */
   methodId: string;
   method: string;
   /** Published rows: citation and verification tag. */
@@ -145,6 +152,9 @@ export function recordValues(record: RunRecord): Map<string, number> {
   return values;
 }
 
+/** The category key of a dataset's mean row (the paper tables' "Mean"). */
+export const MEAN_CATEGORY = "mean";
+
 /** Column order: the harness's metric definitions first (report order), then any other name sorted. */
 const KNOWN_ORDER = ["image-AUROC", "AP", "PR-AUC/trap", "PR-AUC", "pixel-AUROC/all"];
 
@@ -167,6 +177,83 @@ function cellOf(entries: { value: number; run: RunLink }[]): LeaderboardCell {
 
 function slug(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]+/g, "-");
+}
+
+/**
+ * A run group's method id: `model/config/score/` and 8 hex digits of the group key (config hash and every
+ * evaluation setting), so that groups differing only in σ or resolution stay apart.
+ */
+function methodIdOf(g: RecordGroup): string {
+  const key = createHash("sha256").update(g.key).digest("hex").slice(0, 8);
+  return `${g.model}/${g.configName}/${g.imageScore}/${key}`;
+}
+
+/** A published method's row: one cell, in the column of its metric. */
+function publishedRow(
+  dataset: string,
+  category: string,
+  label: string,
+  col: PublishedColumn,
+  value: number,
+  metric: string,
+): LeaderboardRow {
+  return {
+    id: `${dataset}/${category}/published:${slug(col.id)}`,
+    dataset,
+    category,
+    categoryLabel: label,
+    kind: "published",
+    methodId: `published:${col.id}`,
+    method: `${col.label} (published)`,
+    source: col.source,
+    tag: col.tag,
+    cells: {
+      [publishedColumnName(col.metric)]: {
+        values: [value],
+        mean: value,
+        std: 0,
+        runs: [],
+        publishedMetric: metric,
+      },
+    },
+    runs: [],
+    lossCurves: [],
+    proCurves: [],
+    panels: [],
+  };
+}
+
+/** The mean row of one method of ours from its category rows (see {@linkcode LeaderboardCell.coverage}). */
+function oursMeanRow(catRows: LeaderboardRow[], nCategories: number): LeaderboardRow {
+  const first = catRows[0];
+  const cells: Record<string, LeaderboardCell> = {};
+  for (const name of new Set(catRows.flatMap((r) => Object.keys(r.cells)))) {
+    const perCategory = catRows.flatMap((r) => r.cells[name] ? [r.cells[name]] : []);
+    const values = perCategory.map((c) => c.mean);
+    // ± over seeds only when every seed covers every category: then the per-seed means are comparable.
+    const seeds = perCategory[0].runs.map((r) => r.seed);
+    const comparable = seeds.length > 1 &&
+      perCategory.every((c) => c.runs.length === seeds.length && c.runs.every((r, i) => r.seed === seeds[i]));
+    const perSeed = comparable ? seeds.map((_, i) => mean(perCategory.map((c) => c.values[i]))) : [];
+    cells[name] = {
+      values,
+      mean: mean(values),
+      std: comparable ? sampleStd(perSeed) : 0,
+      runs: perCategory.flatMap((c) => c.runs),
+      coverage: { categories: perCategory.length, of: nCategories },
+    };
+  }
+  return {
+    ...first,
+    id: `${first.dataset}/${MEAN_CATEGORY}/${first.methodId}`,
+    category: MEAN_CATEGORY,
+    categoryLabel: "Mean",
+    cells,
+    runs: catRows.flatMap((r) => r.runs),
+    lossCurves: [],
+    proCurves: [],
+    panels: [],
+  };
 }
 
 /**
@@ -207,12 +294,11 @@ export function buildLeaderboard(runs: LeaderboardRun[]): Leaderboard {
         const entries = new Map<string, { value: number; run: RunLink }[]>();
         recs.forEach((r, i) => {
           for (const [name, value] of recordValues(r)) {
-            columns.add(name);
             entries.set(name, [...(entries.get(name) ?? []), { value, run: links[i] }]);
           }
         });
         const runDirOf = (link: RunLink) => link.path.replace(/result\.json$/, "");
-        const methodId = `${g.model}/${g.configName}/${g.imageScore}/${g.configHash.slice(0, 8)}`;
+        const methodId = methodIdOf(g);
         rows.push({
           id: `${dataset}/${category}/${methodId}`,
           dataset,
@@ -247,26 +333,26 @@ export function buildLeaderboard(runs: LeaderboardRun[]): Leaderboard {
       for (const col of published?.columns ?? []) {
         const value = col.values[category];
         if (value === null || value === undefined) continue;
-        const name = publishedColumnName(col.metric);
-        columns.add(name);
-        rows.push({
-          id: `${dataset}/${category}/published:${slug(col.id)}`,
-          dataset,
-          category,
-          categoryLabel: categoryLabel(dataset, category),
-          kind: "published",
-          methodId: `published:${col.id}`,
-          method: `${col.label} (published)`,
-          source: col.source,
-          tag: col.tag,
-          cells: { [name]: { values: [value], mean: value, std: 0, runs: [], publishedMetric: col.metric } },
-          runs: [],
-          lossCurves: [],
-          proCurves: [],
-          panels: [],
-        });
+        rows.push(publishedRow(dataset, category, categoryLabel(dataset, category), col, value, col.metric));
       }
     }
+    // Mean rows, as the paper tables' "Mean": ours over the categories each method covers, published over
+    // the table's rows (or the printed mean where only that is published, as for Fashion-MNIST).
+    const nCategories = new Set([...spec.categories, ...ourCategories]).size;
+    for (const g of groups) {
+      const catRows = rows.filter((r) =>
+        r.dataset === dataset && r.kind === "ours" && r.methodId === methodIdOf(g)
+      );
+      if (catRows.length > 0) rows.push(oursMeanRow(catRows, nCategories));
+    }
+    for (const col of published?.columns ?? []) {
+      const computed = columnMean(published!, col);
+      const value = computed ?? col.printedMean;
+      if (value === null) continue;
+      const metric = computed === null ? `${col.metric}; printed mean only` : col.metric;
+      rows.push(publishedRow(dataset, MEAN_CATEGORY, "Mean", col, value, metric));
+    }
+    for (const row of rows) for (const name of Object.keys(row.cells)) columns.add(name);
   }
   const ordered = [...columns].sort((a, b) => columnRank(a) - columnRank(b) || a.localeCompare(b));
   return { rows, columns: ordered, recordCount: completed.length, skipped };
@@ -286,9 +372,12 @@ export interface LeaderboardResultEntry {
   metric: string;
   mean: number;
   std: number;
-  /** Number of runs (seeds) behind the mean; 1 for a published value. */
+  /** Number of runs behind the mean; 1 for a published value. */
   n: number;
+  /** Per run in seed order; in a mean row (category `mean`) per category, in category order. */
   values: number[];
+  /** Mean rows of ours: categories covered of the dataset's; null elsewhere. */
+  coverage: { categories: number; of: number } | null;
   /** Ours: the run records (path relative to results.json, SHA-256 of the file). */
   runs: { runId: string; seed: number; path: string; sha256: string }[];
   /** Published: the citation, its verification tag and the metric as the source data states it. */
@@ -327,8 +416,9 @@ export function leaderboardResults(board: Leaderboard, generatedAt: Date): Leade
         metric,
         mean: cell.mean,
         std: cell.std,
-        n: cell.values.length,
+        n: row.kind === "ours" ? cell.runs.length : 1,
         values: cell.values,
+        coverage: cell.coverage ?? null,
         runs: cell.runs,
         source: row.kind === "published"
           ? {

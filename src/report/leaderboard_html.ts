@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { Leaderboard, LeaderboardCell, LeaderboardRow, RunLink } from "./leaderboard_data.ts";
+import {
+  type Leaderboard,
+  type LeaderboardCell,
+  type LeaderboardRow,
+  MEAN_CATEGORY,
+  type RunLink,
+} from "./leaderboard_data.ts";
 import type { RenderedPlot } from "./leaderboard_plots.ts";
 
 /** Extra inputs of {@linkcode renderLeaderboardHtml}. */
@@ -57,11 +63,18 @@ function cellHtml(row: LeaderboardRow, cell: LeaderboardCell | undefined): strin
     }` +
       `<sup class="tag">${escapeHtml(row.tag ?? "")}</sup></td>`;
   }
-  const text = cell.values.length > 1
+  const text = cell.std > 0 || (cell.values.length > 1 && !cell.coverage)
     ? `${formatNumber(cell.mean)} ± ${formatNumber(cell.std)}`
     : formatNumber(cell.mean);
-  return `<td class="num" data-value="${cell.mean}">${text} <span class="n">(n=${cell.values.length})</span>` +
-    `<br><span class="runs">${runLinks(cell.runs)}</span></td>`;
+  const count = cell.coverage
+    ? `${cell.coverage.categories}/${cell.coverage.of} cat.`
+    : `n=${cell.values.length}`;
+  // Many runs (a mean row): the links fold away behind their count.
+  const links = cell.runs.length > 6
+    ? `<details><summary>${cell.runs.length} records</summary>${runLinks(cell.runs)}</details>`
+    : runLinks(cell.runs);
+  return `<td class="num" data-value="${cell.mean}">${text} <span class="n">(${count})</span>` +
+    `<br><span class="runs">${links}</span></td>`;
 }
 
 function tableHtml(board: Leaderboard): string {
@@ -96,7 +109,7 @@ function figure(plot: RenderedPlot, index: number): string {
 }
 
 function detailsHtml(page: LeaderboardPage, plotIndex: Map<RenderedPlot, number>): string {
-  const ours = page.board.rows.filter((r) => r.kind === "ours");
+  const ours = page.board.rows.filter((r) => r.kind === "ours" && r.category !== MEAN_CATEGORY);
   return ours.map((row) => {
     const loss = page.plots.filter((p) => p.kind === "loss" && p.scope === row.id);
     const panels = row.panels.map((p) => {
@@ -227,7 +240,8 @@ export function renderLeaderboardHtml(page: LeaderboardPage): string {
 <h1>vtadl-bench leaderboard</h1>
 <p>From ${board.recordCount} completed run record(s); generated ${escapeHtml(page.generatedAt.toISOString())}.
 Ours: mean ± sample std over seeds (n = runs; each <em>sN</em> links to the record of seed N, its SHA-256 in the
-tooltip). Published rows carry their source and verification tag; an empty cell has no record.
+tooltip). Mean rows average the categories a method covers (k/n cat.), ± over seeds when every seed covers
+every category. Published rows carry their source and verification tag; an empty cell has no record.
 Machine-readable: <a href="results.json">results.json</a>.</p>
 ${skipped}
 <h2 id="table-heading">Results</h2>
