@@ -270,6 +270,8 @@ Deno.test({
     const browser = await launchChromium(chromiumPath!);
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      // a loaded CI machine can take longer than playwright's 30 s default for a full-page screenshot
+      page.setDefaultTimeout(180_000);
       const errors: string[] = [];
       page.on("console", (m) => {
         if (m.type() === "error" || m.type() === "warning") errors.push(`${m.type()}: ${m.text()}`);

@@ -28,6 +28,7 @@ export interface LeaderboardRun {
 /** One run behind a cell. */
 export interface RunLink {
   runId: string;
+  category: string;
   seed: number;
   path: string;
   sha256: string;
@@ -289,7 +290,7 @@ export function buildLeaderboard(runs: LeaderboardRun[]): Leaderboard {
         if (recs.length === 0) continue;
         const links = recs.map((r): RunLink => {
           const run = byRecord.get(r)!;
-          return { runId: r.runId, seed: r.seed, path: run.path, sha256: run.sha256 };
+          return { runId: r.runId, category, seed: r.seed, path: run.path, sha256: run.sha256 };
         });
         const entries = new Map<string, { value: number; run: RunLink }[]>();
         recs.forEach((r, i) => {
@@ -379,7 +380,7 @@ export interface LeaderboardResultEntry {
   /** Mean rows of ours: categories covered of the dataset's; null elsewhere. */
   coverage: { categories: number; of: number } | null;
   /** Ours: the run records (path relative to results.json, SHA-256 of the file). */
-  runs: { runId: string; seed: number; path: string; sha256: string }[];
+  runs: RunLink[];
   /** Published: the citation, its verification tag and the metric as the source data states it. */
   source: { citation: string; tag: VerificationTag; metric: string } | null;
 }

@@ -47,10 +47,11 @@ function formatNumber(v: number): string {
   return Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toPrecision(4) : v.toFixed(3);
 }
 
-function runLinks(runs: RunLink[]): string {
+/** Links to run records, `s<seed>` (or `<category>·s<seed>` in a mean row, which spans categories). */
+function runLinks(runs: RunLink[], withCategory = false): string {
   return runs.map((r) =>
     `<a class="run" href="${escapeHtml(r.path)}" title="${escapeHtml(`${r.path}\nsha256 ${r.sha256}`)}" ` +
-    `data-sha256="${r.sha256}">s${r.seed}</a>`
+    `data-sha256="${r.sha256}">${withCategory ? `${escapeHtml(r.category)}·` : ""}s${r.seed}</a>`
   ).join(" ");
 }
 
@@ -71,8 +72,10 @@ function cellHtml(row: LeaderboardRow, cell: LeaderboardCell | undefined): strin
     : `n=${cell.values.length}`;
   // Many runs (a mean row): the links fold away behind their count.
   const links = cell.runs.length > 6
-    ? `<details><summary>${cell.runs.length} records</summary>${runLinks(cell.runs)}</details>`
-    : runLinks(cell.runs);
+    ? `<details><summary>${cell.runs.length} records</summary>${
+      runLinks(cell.runs, !!cell.coverage)
+    }</details>`
+    : runLinks(cell.runs, !!cell.coverage);
   return `<td class="num" data-value="${cell.mean}">${text} <span class="n">(${count})</span>` +
     `<br><span class="runs">${links}</span></td>`;
 }
