@@ -181,19 +181,33 @@ Deno.test("a dataset whose sources print only means gets published mean rows mar
   }
 });
 
-Deno.test("numeric record fields outside the base schema become columns by their path", async () => {
+Deno.test("record fields outside the base schema become columns: metric variants by name, numbers by path", async () => {
   const { records } = await reportFixture();
   const extended = {
     ...records[0],
-    efficiency: { imagesPerSecond: 12.5, device: "cpu", nested: { flops: 3e9 } },
+    efficiency: {
+      protocol: { name: "smoke", warmupRuns: 1, timedRuns: 3, batchSize: 8 },
+      parameters: 1234,
+      latencyMs: { median: 12.5, mean: 13 },
+      backend: "cpu",
+    },
+    dialectValues: [{ variant: "au-pro/ader-200", definition: "AU-PRO@0.3", value: 0.61, label: "x" }],
+    breakdowns: { integrationLimit: 0.3, rows: [{ defectType: "crack", imageAuroc: 0.9 }] },
   };
   const values = recordValues(extended as RunRecord);
-  assert.equal(values.get("efficiency.imagesPerSecond"), 12.5);
-  assert.equal(values.get("efficiency.nested.flops"), 3e9);
-  assert.equal(values.has("efficiency.device"), false);
+  assert.equal(values.get("efficiency.parameters"), 1234);
+  assert.equal(values.get("efficiency.latencyMs.median"), 12.5);
+  assert.equal(values.get("au-pro/ader-200"), 0.61);
+  const extras = [...values.keys()].filter((k) => !records[0].metrics.some((m) => m.definition === k));
+  assert.deepEqual(extras.sort(), [
+    "au-pro/ader-200",
+    "efficiency.latencyMs.mean",
+    "efficiency.latencyMs.median",
+    "efficiency.parameters",
+  ], "no settings (protocol, integrationLimit), strings or per-defect rows");
   assert.equal(values.has("seed"), false, "base fields are not metrics");
   const board = buildLeaderboard(asRuns([extended as RunRecord]));
-  assert.ok(board.columns.includes("efficiency.imagesPerSecond"));
+  assert.ok(board.columns.includes("efficiency.parameters") && board.columns.includes("au-pro/ader-200"));
 });
 
 Deno.test("results.json has one entry per dataset, category, method and metric, with its runs", async () => {

@@ -129,22 +129,47 @@ const BASE_RECORD_FIELDS = new Set([
   "artifacts",
 ]);
 
+/** Leaf names that describe how a number was measured, not a result: never a column. */
+const SETTING_KEYS = new Set(["integrationLimit", "protocol", "imageSize", "batchSize"]);
+
+/** A metric-like item of an array field: a finite `value` and a name (`variant`, `definition` or `key`). */
+function metricLike(item: unknown): { name: string; value: number } | null {
+  if (!item || typeof item !== "object") return null;
+  const o = item as Record<string, unknown>;
+  const name = [o.variant, o.definition, o.key].find((n) => typeof n === "string" && n !== "");
+  return typeof name === "string" && typeof o.value === "number" && Number.isFinite(o.value)
+    ? { name, value: o.value }
+    : null;
+}
+
 /**
- * The numeric values of a record by column name: each metric under its variant name (`definition`; two
- * keys with one definition, such as pixel AUROC and the VT-ADL code's "PRO", are one number and one
- * column), then every finite number under a field the base schema does not have, named by its path
- * (`efficiency.imagesPerSecond`), so fields added later appear without code here.
+ * The numeric values of a record by column name: each metric under its variant name (`definition`, with
+ * its dialect when it is not the official one; two keys with one definition, such as pixel AUROC and the
+ * VT-ADL code's "PRO", are one number and one column). Then, so that fields added to records later appear
+ * without code here, from every field the base schema does not have: items of an array with a `value`
+ * and a `variant` / `definition` / `key` name (extra metric variants) by that name, and every other
+ * finite number by its path (`efficiency.latencyMs.median`), except measurement settings such as
+ * `integrationLimit` or `protocol`.
  */
 export function recordValues(record: RunRecord): Map<string, number> {
   const values = new Map<string, number>();
   for (const m of record.metrics) {
-    const name = m.definition || m.key;
+    const dialect = (m as { dialect?: unknown }).dialect;
+    const name = (m.definition || m.key) +
+      (typeof dialect === "string" && dialect !== "official" ? ` (${dialect})` : "");
     if (!values.has(name) && Number.isFinite(m.value)) values.set(name, m.value);
   }
   const walk = (value: unknown, path: string, depth: number) => {
     if (typeof value === "number" && Number.isFinite(value)) values.set(path, value);
-    else if (value && typeof value === "object" && !Array.isArray(value) && depth < 3) {
-      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, depth + 1);
+    else if (Array.isArray(value) && depth === 0) {
+      for (const item of value) {
+        const metric = metricLike(item);
+        if (metric && !values.has(metric.name)) values.set(metric.name, metric.value);
+      }
+    } else if (value && typeof value === "object" && !Array.isArray(value) && depth < 3) {
+      for (const [k, v] of Object.entries(value)) {
+        if (!SETTING_KEYS.has(k)) walk(v, `${path}.${k}`, depth + 1);
+      }
     }
   };
   for (const [field, value] of Object.entries(record)) {
