@@ -16,10 +16,10 @@ import { buildLeaderboard, leaderboardResults, type LeaderboardRun } from "./lea
 import { renderLeaderboardHtml } from "./leaderboard_html.ts";
 import { renderLeaderboardPlots } from "./leaderboard_plots.ts";
 
-/** A run record and the run folder it was read from (its `result.json` lies there). */
+/** A run record and the path of the `result.json` it was read from (the run store's shape). */
 export interface LocatedRecord {
   record: RunRecord;
-  runDir: string;
+  path: string;
 }
 
 /** What {@linkcode writeLeaderboard} wrote. */
@@ -43,7 +43,10 @@ function toUrlPath(path: string): string {
  * @example
  * ```ts
  * const { records } = await readRunRecords("reports/runs");
- * await writeLeaderboard(records.map((record) => ({ record, runDir: `reports/runs/${record.runId}` })), "reports");
+ * await writeLeaderboard(
+ *   records.map((record) => ({ record, path: `reports/runs/${record.runId}/result.json` })),
+ *   "reports",
+ * );
  * ```
  */
 export async function writeLeaderboard(
@@ -54,8 +57,7 @@ export async function writeLeaderboard(
   const dir = join(outDir, "leaderboard");
   const absoluteOf = new Map<string, string>();
   const runs: LeaderboardRun[] = [];
-  for (const { record, runDir } of located) {
-    const file = join(runDir, "result.json");
+  for (const { record, path: file } of located) {
     const bytes = await Deno.readFile(file);
     const path = toUrlPath(relative(dir, file));
     absoluteOf.set(path, file);

@@ -73,7 +73,7 @@ export async function writeReport(
   await writeFileAtomic(reportPath, markdown);
   files.push(reportPath);
   const html = await writeLeaderboard(
-    selected.map((record) => ({ record, runDir: join(runsDir, record.runId) })),
+    selected.map((record) => ({ record, path: join(runsDir, record.runId, "result.json") })),
     outDir,
   );
   files.push(...html.files);
