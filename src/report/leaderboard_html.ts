@@ -115,14 +115,14 @@ function detailsHtml(page: LeaderboardPage, plotIndex: Map<RenderedPlot, number>
   const ours = page.board.rows.filter((r) => r.kind === "ours" && r.category !== MEAN_CATEGORY);
   return ours.map((row) => {
     const loss = page.plots.filter((p) => p.kind === "loss" && p.scope === row.id);
+    // Embedded panels show even when the page travels alone; the others load from the run folders.
     const panels = row.panels.map((p) => {
-      const uri = page.embeddedPanels.get(p.path);
-      const name = escapeHtml(p.path.split("/").pop() ?? p.path);
-      return uri
-        ? `<a href="${
-          escapeHtml(p.path)
-        }"><img src="${uri}" alt="heat-map panel ${name}" title="${name}"></a>`
-        : `<a class="panel-link" href="${escapeHtml(p.path)}">s${p.run.seed} ${name}</a>`;
+      const name = escapeHtml(`s${p.run.seed} ${p.path.split("/").pop() ?? p.path}`);
+      const src = page.embeddedPanels.get(p.path) ?? escapeHtml(p.path);
+      const lazy = page.embeddedPanels.has(p.path) ? "" : ` loading="lazy"`;
+      return `<a href="${
+        escapeHtml(p.path)
+      }"><img src="${src}"${lazy} alt="heat-map panel ${name}" title="${name}"></a>`;
     }).join("");
     return `<section class="cell" aria-labelledby="h-${escapeHtml(row.id)}">` +
       `<h3 id="h-${escapeHtml(row.id)}">${
@@ -155,7 +155,6 @@ tr.published{background:#f4f6fb;color:#333}td.src{max-width:22rem;font-size:12px
 .n,.runs,.tag{color:#666;font-size:11px}.runs a{margin-left:.2rem}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}
 .panels img{max-width:260px;margin:.3rem .3rem 0 0;border:1px solid #ddd}
-.panel-link{display:inline-block;margin:.2rem .8rem 0 0;font-size:12px}
 section.cell{border-top:1px solid #ddd;padding:.5rem 0}
 .notes{color:#444;font-size:12px}
 `;

@@ -1,7 +1,7 @@
 /**
  * Writes the HTML leaderboard and its machine-readable export, atomically:
- * `<out>/leaderboard/index.html` (self-contained: plots as inline SVG, the first run's heat-map panels of
- * each row as data URIs, the others linked) and `<out>/leaderboard/results.json`
+ * `<out>/leaderboard/index.html` (self-contained: plots as inline SVG, one heat-map panel per row as a
+ * data URI, the others shown from their files) and `<out>/leaderboard/results.json`
  * (`vtadl-bench/leaderboard-results@1`, see `docs/leaderboard.md`).
  *
  * @module
@@ -30,8 +30,12 @@ export interface WrittenLeaderboard {
   plots: number;
 }
 
-/** Panels of one row embedded in the page; more are linked (keeps the page a few MB at most). */
-const EMBEDDED_RUNS_PER_ROW = 1;
+/**
+ * Panels of one row embedded in the page as data URIs (the rest are shown from their files, relative to
+ * the page). Panels of noisy maps compress badly (~0.2–0.3 MB each), so one per row keeps the page at
+ * about a third of a MB per row while the page alone still shows every row's best-scored defect.
+ */
+const EMBEDDED_PANELS_PER_ROW = 1;
 
 function toUrlPath(path: string): string {
   return path.split(sep).map(encodeURIComponent).join("/");
@@ -67,12 +71,11 @@ export async function writeLeaderboard(
   const embeddedPanels = new Map<string, string>();
   for (const row of board.rows) {
     const kept: typeof row.panels = [];
-    const embedRuns = new Set(row.runs.slice(0, EMBEDDED_RUNS_PER_ROW).map((r) => r.runId));
     for (const panel of row.panels) {
       const file = join(absoluteOf.get(panel.run.path)!, "..", panel.artifact);
       if (!(await pathExists(file))) continue; // listed but gone: no link that does not resolve
       kept.push(panel);
-      if (embedRuns.has(panel.run.runId)) {
+      if (kept.length <= EMBEDDED_PANELS_PER_ROW) {
         embeddedPanels.set(
           panel.path,
           `data:image/png;base64,${Buffer.from(await Deno.readFile(file)).toString("base64")}`,
