@@ -14,6 +14,7 @@ import {
   recordValues,
 } from "../src/report/leaderboard_data.ts";
 import { escapeHtml, scopeSvgIds } from "../src/report/leaderboard_html.ts";
+import { barsSpec, methodColours, proSpec } from "../src/report/leaderboard_plots.ts";
 import { PRO_CURVE_POINTS } from "../src/eval/metric_set.ts";
 import { FASHION_MNIST_PUBLISHED, TABLE2_MNIST } from "../src/report/published.ts";
 import { writeFakeRuns } from "./helpers/leaderboard_runs.ts";
@@ -253,6 +254,26 @@ Deno.test("run records keep the PRO curve from FPR 0 past the AU-PRO limit, at m
     assert.ok(curve.fpr.at(-1)! > curve.integrationLimit || curve.pro.at(-1) === 1);
     for (let i = 1; i < curve.fpr.length; i++) assert.ok(curve.fpr[i] >= curve.fpr[i - 1]);
   }
+});
+
+Deno.test("a method has one colour in every plot, ours before published", async () => {
+  const { records } = await reportFixture();
+  const board = buildLeaderboard(asRuns(records));
+  const colours = methodColours(board);
+  const mnist = board.rows.filter((r) => r.dataset === "mnist");
+  const colourIn = (spec: unknown, method: string) => {
+    const text = JSON.stringify(spec);
+    const scale = JSON.parse(text.match(/"scale":(\{"domain":\[[^\]]*\],"range":\[[^\]]*\]\})/)![1]);
+    return scale.range[scale.domain.indexOf(method)];
+  };
+  const ours = mnist.find((r) => r.kind === "ours")!.method;
+  const bars = barsSpec("mnist", "image-AUROC", mnist, colours);
+  const pro = proSpec("mnist 0", mnist.filter((r) => r.kind === "ours" && r.category === "0"), colours);
+  assert.equal(colourIn(bars, ours), colours.get(ours));
+  assert.equal(colourIn(pro, ours), colours.get(ours));
+  const order = [...colours.keys()];
+  const firstPublished = order.findIndex((m) => m.endsWith("(published)"));
+  assert.ok(order.slice(0, firstPublished).every((m) => !m.endsWith("(published)")));
 });
 
 Deno.test("inline SVG ids are made unique per plot", () => {

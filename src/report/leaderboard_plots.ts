@@ -39,13 +39,49 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** Vega's default categorical palette (tableau10), assigned to methods by {@linkcode MethodColours}. */
+const PALETTE = [
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+];
+
+/** Method name → colour, the same in every plot of the page (ours first, then published methods). */
+export type MethodColours = Map<string, string>;
+
+/** Gives every method of the board its colour: ours in row order, then the published ones. */
+export function methodColours(board: Leaderboard): MethodColours {
+  const ours = board.rows.filter((r) => r.kind === "ours").map((r) => r.method);
+  const published = board.rows.filter((r) => r.kind === "published").map((r) => r.method);
+  return new Map([...new Set([...ours, ...published])].map((m, i) => [m, PALETTE[i % PALETTE.length]]));
+}
+
+/** A colour scale over the methods present, with each method's page-wide colour. */
+function colourScale(present: Iterable<string>, colours: MethodColours) {
+  const shown = new Set(present);
+  const domain = [...colours.keys()].filter((m) => shown.has(m));
+  return { domain, range: domain.map((m) => colours.get(m)!) };
+}
+
 const FONT = { config: { font: "system-ui, sans-serif", axis: { labelFontSize: 11, titleFontSize: 11 } } };
 
 /**
  * Per-category bars of one dataset and metric: each method's mean (ours with ± std error bars, published
  * values as they are), grouped by category.
  */
-export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]): TopLevelSpec | null {
+export function barsSpec(
+  dataset: string,
+  metric: string,
+  rows: LeaderboardRow[],
+  colours: MethodColours,
+): TopLevelSpec | null {
   const values = rows.flatMap((r) => {
     const c = r.cells[metric];
     return c
@@ -61,8 +97,8 @@ export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]
       : [];
   });
   if (values.length === 0) return null;
-  // Rows list ours before published methods: ours take the palette's first colours and the left bars.
-  const methods = [...new Set(values.map((v) => v.method))];
+  // Ours first: the left bars of each category.
+  const scale = colourScale(values.map((v) => v.method), colours);
   return {
     ...FONT,
     title: `${dataset}: ${metric}, reproduced vs published`,
@@ -75,10 +111,10 @@ export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]
       color: {
         field: "method",
         type: "nominal",
-        scale: { domain: methods },
+        scale,
         legend: { orient: "bottom", columns: 2, labelLimit: 420 },
       },
-      xOffset: { field: "method", type: "nominal", scale: { domain: methods } },
+      xOffset: { field: "method", type: "nominal", scale: { domain: scale.domain } },
     },
     layer: [
       {
@@ -103,7 +139,7 @@ export function barsSpec(dataset: string, metric: string, rows: LeaderboardRow[]
 }
 
 /** PRO curves of one dataset and category: every run's curve up to the AU-PRO limit, coloured by method. */
-export function proSpec(title: string, rows: LeaderboardRow[]): TopLevelSpec | null {
+export function proSpec(title: string, rows: LeaderboardRow[], colours: MethodColours): TopLevelSpec | null {
   const values = rows.flatMap((r) =>
     r.proCurves.flatMap((c) =>
       c.fpr.map((fpr, i) => ({ method: r.method, run: `${r.method} seed ${c.seed}`, fpr, pro: c.pro[i], i }))
@@ -121,7 +157,12 @@ export function proSpec(title: string, rows: LeaderboardRow[]): TopLevelSpec | n
     encoding: {
       x: { field: "fpr", type: "quantitative", title: "FPR", scale: { domain: [0, limit], nice: false } },
       y: { field: "pro", type: "quantitative", title: "PRO", scale: { domain: [0, 1] } },
-      color: { field: "method", type: "nominal", legend: { orient: "bottom", labelLimit: 420 } },
+      color: {
+        field: "method",
+        type: "nominal",
+        scale: colourScale(rows.map((r) => r.method), colours),
+        legend: { orient: "bottom", labelLimit: 420 },
+      },
       detail: { field: "run", type: "nominal" },
       order: { field: "i", type: "quantitative" },
     },
@@ -160,6 +201,7 @@ export function lossSpec(row: LeaderboardRow): TopLevelSpec | null {
  */
 export async function renderLeaderboardPlots(board: Leaderboard): Promise<RenderedPlot[]> {
   const plots: RenderedPlot[] = [];
+  const colours = methodColours(board);
   const datasets = [...new Set(board.rows.map((r) => r.dataset))];
   for (const dataset of datasets) {
     const rows = board.rows.filter((r) => r.dataset === dataset);
@@ -171,7 +213,7 @@ export async function renderLeaderboardPlots(board: Leaderboard): Promise<Render
     const metrics = board.columns.filter((m) => publishedMetrics.has(m) && oursMetrics.includes(m));
     if (metrics.length === 0 && oursMetrics.length > 0) metrics.push(oursMetrics[0]);
     for (const metric of metrics) {
-      const spec = barsSpec(dataset, metric, rows);
+      const spec = barsSpec(dataset, metric, rows, colours);
       if (spec) {
         plots.push({
           kind: "bars",
@@ -184,7 +226,7 @@ export async function renderLeaderboardPlots(board: Leaderboard): Promise<Render
     for (const category of [...new Set(ours.map((r) => r.category))]) {
       const catRows = ours.filter((r) => r.category === category);
       const label = catRows[0].categoryLabel;
-      const spec = proSpec(`${dataset} ${label}: PRO curve`, catRows);
+      const spec = proSpec(`${dataset} ${label}: PRO curve`, catRows, colours);
       if (spec) {
         plots.push({
           kind: "pro",
