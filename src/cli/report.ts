@@ -15,10 +15,11 @@ export const command = defineCommand({
   summary: "Render paper tables and the leaderboard from run records",
   usage: "[--runs DIR]... [--prefer newest|DIR] [--out DIR] [--dataset NAME]...",
   description:
-    "Reads <runs>/<run-id>/result.json only; writes <out>/tables/<dataset>.md, <out>/leaderboard.md " +
-    "and <out>/report.md atomically, and prints the report. Several --runs folders are merged (one " +
-    "record per cell); identical copies of a record are fine, two different records of one cell stop the " +
-    "report with both files named unless --prefer says which wins.",
+    "Reads <runs>/<run-id>/result.json only; writes <out>/tables/<dataset>.md, <out>/leaderboard.md, " +
+    "<out>/report.md, and the HTML leaderboard <out>/leaderboard/index.html with its export " +
+    "<out>/leaderboard/results.json (docs/leaderboard.md) atomically, and prints the report. Several " +
+    "--runs folders are merged (one record per cell); identical copies of a record are fine, two " +
+    "different records of one cell stop the report with both files named unless --prefer says which wins.",
   flags: {
     runs: repeatedFlag({
       description: "Folder of run records (default reports/runs); repeat to merge several workers' folders.",

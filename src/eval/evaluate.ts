@@ -18,6 +18,7 @@ import {
   evaluateMaps,
   type MetricEntry,
   metricSetEntries,
+  type ProCurve,
 } from "./metric_set.ts";
 import { type Breakdowns, defectBreakdown } from "./breakdown.ts";
 import type { DialectVariantSpec } from "../core/metrics.ts";
@@ -55,6 +56,8 @@ export interface CategoryEvaluation {
   dialectValues: DialectValue[];
   /** Per-defect-type results (with `breakdown` on data with masks), else null. */
   breakdowns: Breakdowns | null;
+  /** The PRO curve behind AU-PRO with its limit (null without masks). */
+  proCurve: (ProCurve & { integrationLimit: number }) | null;
 }
 
 /**
@@ -131,6 +134,7 @@ export function evaluateCategory(
       masks: null,
       dialectValues: dialectValueEntries(set, provenance),
       breakdowns: null,
+      proCurve: null,
     };
   }
 
@@ -167,6 +171,7 @@ export function evaluateCategory(
     })
     : null;
   const pixelDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
+  const proCurve = set.pixel ? { integrationLimit: set.pixel.integrationLimit, ...set.pixel.proCurve } : null;
   return {
     metrics: metricSetEntries(set, { ...provenance, pixelDetails }),
     scores,
@@ -174,5 +179,6 @@ export function evaluateCategory(
     masks,
     dialectValues: dialectValueEntries(set, provenance),
     breakdowns,
+    proCurve,
   };
 }

@@ -69,7 +69,20 @@ export interface PixelFacts {
   degenerate: boolean;
   /** Precision the map scores were compared at. */
   scoreDtype: "float32" | "float64";
+  /** The PRO curve up to the first point past the limit, thinned to at most {@linkcode PRO_CURVE_POINTS}. */
+  proCurve: ProCurve;
 }
+
+/** A PRO curve as plain arrays (what run records store and the leaderboard plots). */
+export interface ProCurve {
+  /** False positive rate of each point, ascending from 0. */
+  fpr: number[];
+  /** Per-region overlap of each point. */
+  pro: number[];
+}
+
+/** At most this many PRO-curve points are kept for records and plots: enough for a smooth line, small on disk. */
+export const PRO_CURVE_POINTS = 300;
 
 /** Every metric the input allows, by key, with the facts a reader needs to interpret them. */
 export interface MetricSet {
@@ -110,7 +123,7 @@ export function evaluateMaps(input: MetricInput, options: MetricOptions = {}): M
     const { auPro: pro, pixelAuroc } = pooledPixelMetrics(maps, masks, {
       integrationLimit,
       fprMode,
-      maxCurvePoints: 2,
+      maxCurvePoints: PRO_CURVE_POINTS,
     });
     warnings.push(...pro.warnings);
     if (pixelAuroc !== null) {
@@ -127,6 +140,7 @@ export function evaluateMaps(input: MetricInput, options: MetricOptions = {}): M
       nOkPixels: pro.nOkPixels,
       degenerate: pro.degenerate,
       scoreDtype: pro.scoreDtype,
+      proCurve: { fpr: Array.from(pro.curve.fpr), pro: Array.from(pro.curve.pro) },
     };
   }
   const dialectValues = computeDialects(input, options.dialects ?? [], integrationLimit, pixel, warnings);

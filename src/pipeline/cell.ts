@@ -375,6 +375,7 @@ async function runCell(ctx: RunContext, plan: CellPlan): Promise<CellOutcome> {
         : {}),
       ...(evaluation.breakdowns ? { breakdowns: evaluation.breakdowns } : {}),
       ...(efficiency ? { efficiency } : {}),
+      ...(evaluation.proCurve ? { curves: { pro: evaluation.proCurve } } : {}),
       artifacts,
       outputs: outputsDigest(evaluation.scores, evaluation.maps),
     });

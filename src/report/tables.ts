@@ -50,12 +50,12 @@ export interface RecordGroup {
 }
 
 /** Arithmetic mean. */
-function mean(values: number[]): number {
+export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** Sample standard deviation (n − 1); 0 for one value. */
-function sampleStd(values: number[]): number {
+export function sampleStd(values: number[]): number {
   if (values.length < 2) return 0;
   const m = mean(values);
   return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));

@@ -1,7 +1,8 @@
 /**
  * Reads the run records of a runs folder, renders every dataset's paper-layout table and the
  * leaderboard, and writes them as markdown (atomically): `<out>/tables/<dataset>.md`,
- * `<out>/leaderboard.md` and `<out>/report.md` (all of it).
+ * `<out>/leaderboard.md` and `<out>/report.md` (all of it), and the HTML leaderboard with its export
+ * (`<out>/leaderboard/index.html`, `<out>/leaderboard/results.json`; `write_leaderboard.ts`).
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { readMergedRunRecords, type RecordPreference } from "../runs/merge.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { datasetsOf, renderDatasetTable, renderLeaderboard } from "./tables.ts";
 import { renderBreakdownTables, renderDialectTables, renderEfficiencyTable } from "./run_extras.ts";
+import { writeLeaderboard } from "./write_leaderboard.ts";
 
 /** Options of {@linkcode writeReport}. */
 export interface WriteReportOptions {
@@ -80,5 +82,10 @@ export async function writeReport(
   const reportPath = join(outDir, "report.md");
   await writeFileAtomic(reportPath, markdown);
   files.push(reportPath);
+  const html = await writeLeaderboard(
+    merged.entries.filter((e) => selected.includes(e.record)),
+    outDir,
+  );
+  files.push(...html.files);
   return { markdown, files, warnings, recordCount: selected.length };
 }

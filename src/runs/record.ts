@@ -243,6 +243,17 @@ export const RunRecordSchema = z.object({
   breakdowns: BreakdownsSchema.optional(),
   /** Parameters, FLOPs, memory, training time, latency and throughput (absent when not measured). */
   efficiency: EfficiencySchema.optional(),
+  /**
+   * Curves behind the metrics, for plots: the PRO curve from FPR 0 through the first point past the
+   * AU-PRO limit, thinned to a few hundred points (absent in older records and without masks).
+   */
+  curves: z.object({
+    pro: z.object({
+      integrationLimit: z.number().positive().max(1),
+      fpr: z.array(z.number()),
+      pro: z.array(z.number()),
+    }).optional(),
+  }).optional(),
   /** Files written beside the record (heat-map panels), relative to the run folder. */
   artifacts: z.array(z.string()),
   /**
