@@ -89,9 +89,10 @@ async function metricsByRun(runsDirs: string[]): Promise<Record<string, Record<s
   return out;
 }
 
-/** The leaderboard without its wall-time column (the one part that differs between runs). */
+/** The leaderboard without what each process measures itself: train times and the efficiency table. */
 function leaderboardWithoutTimes(md: string): string {
-  const lines = md.split("\n");
+  const efficiency = md.indexOf("### Efficiency");
+  const lines = (efficiency >= 0 ? md.slice(0, efficiency) : md).split("\n");
   const header = lines.find((l) => l.startsWith("| dataset"))!.split("|");
   const time = header.findIndex((c) => c.trim() === "train time");
   return lines.map((l) => l.startsWith("|") ? l.split("|").filter((_, i) => i !== time).join("|") : l).join(
