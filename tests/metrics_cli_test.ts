@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { computeMetrics } from "../src/cli/metrics.ts";
-import { main } from "../main.ts";
-
-async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [], err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(argv), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
+import { captureMain } from "./helpers/capture.ts";
 
 Deno.test("metrics prints one JSON object with every key, full-precision floats", async () => {
   const dir = await Deno.makeTempDir();
@@ -29,7 +17,7 @@ Deno.test("metrics prints one JSON object with every key, full-precision floats"
         masks: [[[255, 0], [0, 0]]],
       }),
     );
-    const { code, stdout } = await capture(["metrics", file]);
+    const { code, stdout } = await captureMain(["metrics", file]);
     assert.equal(code, 0);
     const out = JSON.parse(stdout);
     // sklearn doc example: AUROC 3/4, AP 5/6, trapezoid 19/24 (derivations in metrics_image_test.ts).
@@ -80,9 +68,9 @@ Deno.test("malformed input is a one-line error naming the problem", async () => 
     () => computeMetrics(JSON.parse('{"maps": [[[0.5, 1e999]]], "masks": [[[1, 0]]]}')),
     /anomaly map 0: score at pixel 1 \(row 0, column 1\) is Infinity/,
   );
-  const { code, stderr } = await capture(["metrics", "/nonexistent/in.json"]);
+  const { code, stderr } = await captureMain(["metrics", "/nonexistent/in.json"]);
   assert.equal(code, 1);
   assert.match(stderr, /^error: \/nonexistent\/in\.json: cannot read/);
-  const bad = await capture(["metrics", "x.json", "--fpr-mode", "float16"]);
+  const bad = await captureMain(["metrics", "x.json", "--fpr-mode", "float16"]);
   assert.equal(bad.code, 2);
 });

@@ -9,7 +9,7 @@ import { readMergedRunRecords, RunRecordConflictError } from "../src/runs/merge.
 import { readRunRecord } from "../src/runs/store.ts";
 import type { RunRecord } from "../src/runs/record.ts";
 import { writeJsonAtomic } from "../src/util/atomic_write.ts";
-import { main } from "../main.ts";
+import { captureMain } from "./helpers/capture.ts";
 import { fakeDeps } from "./fakes/pipeline_fakes.ts";
 
 /** A runs folder with two completed cells (fake training), and the path of the first cell's record. */
@@ -45,21 +45,6 @@ async function edit(path: string, change: (r: RunRecord) => RunRecord): Promise<
 }
 
 const auroc = (r: RunRecord) => r.metrics.find((m) => m.key === "imageAuroc")!.value;
-
-/** Runs main with console output captured. */
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [], err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 Deno.test("identical copies of a record in two folders merge into one", async () => {
   const a = await workerRuns();
@@ -97,7 +82,7 @@ Deno.test("two different records of one cell are refused, naming both files", as
       e instanceof RunRecordConflictError && e.message.includes(pathA) && e.message.includes(pathB) &&
       /--prefer newest.*--prefer DIR/.test(e.message),
   );
-  const { code, stderr } = await cli([
+  const { code, stderr } = await captureMain([
     "report",
     "--runs",
     a.runs,
@@ -130,10 +115,20 @@ Deno.test("--prefer newest keeps the later record; --prefer DIR keeps that folde
   assert.equal((await pick({ prefer: { kind: "dir", dir: b + "/" } })).path, pathB, "the folder as typed");
 
   const out = await Deno.makeTempDir();
-  const run = await cli(["report", "--runs", a.runs, "--runs", b, "--prefer", "newest", "--out", out]);
+  const run = await captureMain([
+    "report",
+    "--runs",
+    a.runs,
+    "--runs",
+    b,
+    "--prefer",
+    "newest",
+    "--out",
+    out,
+  ]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /Rendered from 2 run record\(s\) in `.+`, `.+`\./);
-  const bad = await cli(["report", "--runs", a.runs, "--prefer", "/elsewhere", "--out", out]);
+  const bad = await captureMain(["report", "--runs", a.runs, "--prefer", "/elsewhere", "--out", out]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--prefer \/elsewhere: expected 'newest' or one of the --runs folders/);
 });
