@@ -8,7 +8,7 @@ import {
   metricSetEntries,
   metricSetJson,
 } from "../src/eval/metric_set.ts";
-import { defectBreakdown } from "../src/eval/breakdown.ts";
+import { defectBreakdown, wholeCategory } from "../src/eval/breakdown.ts";
 import { computeMetrics } from "../src/cli/metrics.ts";
 import { evaluateTree, renderTable } from "../src/cli/evaluate.ts";
 import { renderBreakdownText, renderDialectText } from "../src/cli/evaluate_extras.ts";
@@ -185,6 +185,35 @@ Deno.test("breakdown: each defect type against the good images, by hand", () => 
   assert.equal(imageOnly.rows[0].nRegions, null);
   assert.equal(defectBreakdown({ defectTypes: ["good"], labels: [0], scores: [1] }), null);
   assert.throws(() => defectBreakdown({ defectTypes: ["a"], labels: [1, 0], scores: [1, 0] }), /one of each/);
+});
+
+Deno.test("breakdown: a category with one defect type reuses the category's numbers, which equal a fresh computation", () => {
+  const { maps, masks, labels, types } = pixelCase();
+  const oneType = types.map((t) => (t === "good" ? t : "any"));
+  const scores = [0.2, 0.5, 0.9, 0.8, 0.1, 0.6];
+  const set = evaluateMaps({ image: { scores, labels }, pixel: { maps, masks } });
+  const whole = wholeCategory(set)!;
+  const fresh = defectBreakdown({ defectTypes: oneType, labels, scores, maps, masks })!;
+  const reused = defectBreakdown({ defectTypes: oneType, labels, scores, maps, masks, whole })!;
+  assert.deepEqual(reused, fresh);
+  assert.deepEqual([fresh.rows[0].auPro, fresh.rows[0].imageAuroc], [
+    set.values.auPro,
+    set.values.imageAuroc,
+  ]);
+  // The reuse is taken (a marker value comes through) only when the row covers every image.
+  const marker = { imageAuroc: 0.123, auPro: 0.456, nRegions: 7 };
+  const marked = defectBreakdown({ defectTypes: oneType, labels, scores, maps, masks, whole: marker })!;
+  assert.deepEqual([marked.rows[0].imageAuroc, marked.rows[0].auPro, marked.rows[0].nRegions], [
+    0.123,
+    0.456,
+    7,
+  ]);
+  const twoTypes = defectBreakdown({ defectTypes: types, labels, scores, maps, masks, whole: marker })!;
+  assert.ok(twoTypes.rows.every((r) => r.imageAuroc !== 0.123 && r.auPro !== 0.456));
+  // A degenerate category AU-PRO (no region) is null in the row, as a computed row has it.
+  const blank = masks.map((m) => ({ ...m, data: new Uint8Array(m.data.length) }));
+  const degenerate = evaluateMaps({ image: { scores, labels }, pixel: { maps, masks: blank } });
+  assert.equal(wholeCategory(degenerate)!.auPro, null);
 });
 
 const W = 20, H = 16;

@@ -17,7 +17,7 @@ async function withDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
 
 const ramp = (n: number, scale: number) => Float32Array.from({ length: n }, (_, i) => (i - 3) * scale);
 
-Deno.test("MapReader: maps read one after another through its buffer keep their own values", async () => {
+Deno.test("MapReader: maps read one after another keep their own values", async () => {
   await withDir(async (dir) => {
     const big = ramp(40 * 30, 0.37), small = ramp(3 * 2, -1.5);
     await Deno.writeFile(join(dir, "big.tiff"), encodeFloatTiff(40, 30, big));
@@ -133,4 +133,38 @@ Deno.test("evaluate: a NaN or infinite score names the map file, row and column"
       );
     });
   }
+});
+
+Deno.test("MapReader: maps read concurrently each get their own values", async () => {
+  await withDir(async (dir) => {
+    const sizes = [[40, 30], [3, 2], [17, 9], [40, 30], [1, 1], [25, 25]];
+    const expected = sizes.map(([w, h], k) => ramp(w * h, 0.1 * (k + 1)));
+    await Promise.all(
+      sizes.map(([w, h], k) => Deno.writeFile(join(dir, `${k}.tiff`), encodeFloatTiff(w, h, expected[k]))),
+    );
+    const reader = new MapReader();
+    const maps = await Promise.all(sizes.map((_, k) => reader.map(join(dir, `${k}.tiff`))));
+    maps.forEach((m, k) => assert.deepEqual([m.width, m.height, m.data], [...sizes[k], expected[k]]));
+  });
+});
+
+Deno.test("evaluate: with maps read ahead, the first failing file in test order is the one reported", async () => {
+  await withDir(async (root) => {
+    const mask = new Uint8Array(12);
+    mask[5] = 1;
+    const images = Array.from({ length: 8 }, (_, k) => ({
+      defect: k % 2 ? "crack" : "good",
+      stem: String(k).padStart(3, "0"),
+      map: ramp(12, 0.01 * (k + 1)),
+      mask: k % 2 ? mask : null,
+    }));
+    const { gt, maps } = await writeMvtecTree(root, "widget", 4, 3, images);
+    const cut = async (path: string) => await Deno.writeFile(path, (await Deno.readFile(path)).slice(0, 40));
+    // A later map (read ahead) and an earlier mask both damaged: the mask comes first in test order, and
+    // the map's failed read, never awaited, must not surface as an unhandled rejection.
+    await cut(join(maps, "widget", "test", "crack", "005.tiff"));
+    await assert.rejects(evaluateTree({ mapsDir: maps, gtDir: gt }), /crack\/005\.tiff/);
+    await cut(join(gt, "widget", "ground_truth", "crack", "003_mask.png"));
+    await assert.rejects(evaluateTree({ mapsDir: maps, gtDir: gt }), /003_mask\.png/);
+  });
 });

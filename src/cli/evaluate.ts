@@ -15,11 +15,11 @@ import {
   selectDialectVariants,
 } from "../core/metrics.ts";
 import { UsageError } from "../core/errors.ts";
-import { type Breakdowns, defectBreakdown } from "../eval/breakdown.ts";
+import { type Breakdowns, defectBreakdown, wholeCategory } from "../eval/breakdown.ts";
 import { type DialectValueJson, evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
-import { DIALECTS_FLAG } from "./flags.ts";
+import { DIALECTS_FLAG } from "./dialects_flag.ts";
 import { MapReader, nameList, pairCategory } from "./map_files.ts";
 import { dialectMeans, renderBreakdownText, renderDialectText } from "./evaluate_extras.ts";
 
@@ -121,6 +121,36 @@ function throwFirstNonFinite(map: ScoreMap, path: string): never {
   );
 }
 
+/** Map reads kept in flight while the previous maps are checked and their masks decoded. */
+const MAPS_AHEAD = 4;
+
+/**
+ * Reads `paths` in order with up to {@linkcode MAPS_AHEAD} reads in flight: the runtime performs file
+ * reads (and the page faults of the new arrays) on its own threads, so they overlap the work on the
+ * previous maps. A failed read surfaces at its turn, as a sequential loop would report it.
+ */
+function readAhead<T>(paths: string[], read: (path: string) => Promise<T>): { next(): Promise<T> } {
+  const pending: (Promise<T> | undefined)[] = [];
+  const start = (k: number) => {
+    if (k >= paths.length) return;
+    const p = read(paths[k]);
+    p.catch(() => {}); // handled when awaited at its turn; until then not an unhandled rejection
+    pending[k] = p;
+  };
+  for (let k = 0; k < MAPS_AHEAD; k++) start(k);
+  let turn = 0;
+  return {
+    next(): Promise<T> {
+      const p = pending[turn];
+      if (p === undefined) throw new Error("readAhead: no path left");
+      pending[turn] = undefined;
+      start(turn + MAPS_AHEAD);
+      turn++;
+      return p;
+    },
+  };
+}
+
 /** Evaluates every category (default: every sub-folder of `mapsDir`). */
 export async function evaluateTree(options: EvaluateOptions): Promise<EvaluationReport> {
   const { mapsDir, gtDir, integrationLimit = DEFAULT_INTEGRATION_LIMIT, fprMode = DEFAULT_FPR_MODE, scores } =
@@ -145,8 +175,9 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
     const sizes = new Set<string>();
     const reader = new MapReader();
     const noDefect = new Map<number, Uint8Array>(); // one shared all-zero mask per size (only read)
+    const ahead = readAhead(items.map((i) => i.mapPath), (path) => reader.map(path));
     for (const item of items) {
-      const map = await reader.map(item.mapPath);
+      const map = await ahead.next();
       let mask: MaskMap;
       if (item.maskPath === null) {
         const n = map.width * map.height;
@@ -191,6 +222,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
       masks,
       integrationLimit,
       fprMode,
+      whole: wholeCategory(set),
     });
     results[category] = {
       n_images: items.length,

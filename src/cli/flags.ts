@@ -5,12 +5,11 @@
  * @module
  */
 import { DATASET_NAMES } from "../core/datasets.ts";
-import { DIALECT_VARIANTS, METRIC_DIALECT_NAMES } from "../core/metrics.ts";
 import { MODEL_NAMES } from "../core/models.ts";
 import { CONFIG_NAMES, type ModelConfig, parseSetFlags, resolveConfig } from "../models/configs.ts";
 import type { ModelName } from "../core/models.ts";
 import { BACKEND_CHOICES } from "../train/backend.ts";
-import { booleanFlag, enumFlag, listFlag, numberFlag, repeatedFlag, stringFlag } from "./command.ts";
+import { booleanFlag, enumFlag, numberFlag, repeatedFlag, stringFlag } from "./command.ts";
 
 /** Where datasets live and how they may be fetched: `download`, `train` and `reproduce` take these. */
 export const DATA_FLAGS = {
@@ -58,16 +57,6 @@ export const CONFIG_FLAGS = {
   set: repeatedFlag({
     description: "Override a config field (numbers, true/false, enum values, comma-separated lists).",
     valueName: "KEY=VALUE",
-  }),
-};
-
-/** `--dialects`: extra metric variants beside the official metrics (`metrics`, `evaluate`, `reproduce`). */
-export const DIALECTS_FLAG = {
-  dialects: listFlag({
-    description: `Also compute these metric dialects: all, a dialect (${
-      METRIC_DIALECT_NAMES.join(", ")
-    }) or a variant (${DIALECT_VARIANTS.map((v) => v.key).join(", ")}); each value names its dialect.`,
-    valueName: "all|NAME,...",
   }),
 };
 

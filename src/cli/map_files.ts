@@ -7,7 +7,6 @@
  *
  * @module
  */
-import sharp from "sharp";
 import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from "fast-png";
 import { decode as decodeTiff } from "tiff";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { folderConventions } from "../core/datasets.ts";
 import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
 import { pathExists } from "../util/fs.ts";
 import { parseNpyArray } from "../util/npy.ts";
+import { decodePngMask } from "../util/png_mask.ts";
 
 /** Extensions accepted for anomaly maps, in lookup order. */
 export const MAP_EXTENSIONS = [".tiff", ".tif", ".npy"];
@@ -147,8 +147,9 @@ function decodeSamples(bytes: Uint8Array, name: string): Float32Array | Float64A
 }
 
 /**
- * Reads anomaly maps and ground-truth masks one file at a time through one reused byte buffer, so a
- * category of 10⁸ pixels allocates each map once (its decoded data) and no file buffer per image.
+ * Reads anomaly maps and ground-truth masks. Maps are read straight into their own arrays, so
+ * {@linkcode MapReader.map} may run several reads at once (`evaluate` keeps a few in flight, which the
+ * runtime serves on other threads); masks go through one reused byte buffer, one at a time.
  *
  * @example
  * ```ts
@@ -179,10 +180,10 @@ export class MapReader {
     return this.#buffer.subarray(0, length);
   }
 
-  /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. */
+  /** Reads an anomaly map by extension: `.tiff`/`.tif` or `.npy`. Safe to call concurrently. */
   async map(path: string): Promise<ScoreMap> {
-    if (path.endsWith(".npy")) return parseNpy(await this.#read(path), path);
-    return await this.#plainTiff(path) ?? readTiffMap(await this.#read(path), path);
+    if (path.endsWith(".npy")) return parseNpy(await Deno.readFile(path), path);
+    return await this.#plainTiff(path) ?? readTiffMap(await Deno.readFile(path), path);
   }
 
   /**
@@ -192,8 +193,8 @@ export class MapReader {
    */
   async #plainTiff(path: string): Promise<ScoreMap | null> {
     using file = await Deno.open(path);
-    if (this.#buffer.length < HEADER_BYTES) this.#buffer = new Uint8Array(HEADER_BYTES);
-    const head = this.#buffer.subarray(0, await readFully(file, this.#buffer.subarray(0, HEADER_BYTES)));
+    const buffer = new Uint8Array(HEADER_BYTES); // its own, so that reads can overlap
+    const head = buffer.subarray(0, await readFully(file, buffer));
     let pages;
     try {
       pages = decodeTiff(head, { ignoreImageData: true });
@@ -223,7 +224,8 @@ export class MapReader {
   /** Reads a ground-truth mask image (PNG etc.); a pixel is defect when any colour channel is non-zero. */
   async mask(path: string): Promise<MaskMap> {
     const bytes = await this.#read(path);
-    return decodeMaskPng(bytes, path) ?? await decodeMaskSharp(bytes.slice(), path);
+    return decodePngMask(bytes, path) ?? decodeMaskPng(bytes, path) ??
+      await decodeMaskSharp(bytes.slice(), path);
   }
 }
 
@@ -252,8 +254,9 @@ export function readMask(path: string): Promise<MaskMap> {
 }
 
 /**
- * A PNG mask decoded with fast-png (no native round trip), alpha ignored, palette images through their
- * colours; null for what it leaves to sharp (not a PNG, fewer than 8 bits per sample).
+ * A PNG mask that {@linkcode decodePngMask} leaves aside (interlaced) decoded with fast-png, alpha
+ * ignored, palette images through their colours; null for what it leaves to sharp (not a PNG, fewer
+ * than 8 bits per sample).
  */
 function decodeMaskPng(bytes: Uint8Array, path: string): MaskMap | null {
   if (!hasPngSignature(bytes)) return null;
@@ -276,6 +279,7 @@ function decodeMaskPng(bytes: Uint8Array, path: string): MaskMap | null {
 
 /** Any other mask image, through sharp (16-bit kept at 16 bits so that small values stay non-zero). */
 async function decodeMaskSharp(bytes: Uint8Array, path: string): Promise<MaskMap> {
+  const { default: sharp } = await import("sharp"); // loaded only for masks that need it
   let decoded, wide = false;
   try {
     const meta = await sharp(bytes).metadata();

@@ -14,7 +14,7 @@ import {
 } from "../core/metrics.ts";
 import { evaluateMaps, JSON_METRIC_NAMES, type MetricInput, metricSetJson } from "../eval/metric_set.ts";
 import { defineCommand, enumFlag, numberFlag } from "./command.ts";
-import { DIALECTS_FLAG } from "./flags.ts";
+import { DIALECTS_FLAG } from "./dialects_flag.ts";
 
 /** What `metrics` prints: the `json` key style of {@linkcode metricSetJson}. */
 export type MetricsOutput = ReturnType<typeof metricSetJson>;

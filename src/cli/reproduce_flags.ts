@@ -23,7 +23,8 @@ import {
   repeatedFlag,
   stringFlag,
 } from "./command.ts";
-import { BACKEND_FLAG, CHECKPOINT_FLAGS, CONFIG_FLAGS, DATA_FLAGS, DIALECTS_FLAG } from "./flags.ts";
+import { BACKEND_FLAG, CHECKPOINT_FLAGS, CONFIG_FLAGS, DATA_FLAGS } from "./flags.ts";
+import { DIALECTS_FLAG } from "./dialects_flag.ts";
 import { selectDialectVariants } from "../core/metrics.ts";
 import { EFFICIENCY_PROTOCOL_NAMES } from "../eval/efficiency.ts";
 

@@ -12,6 +12,7 @@
 import { DEFAULT_FPR_MODE, DEFAULT_INTEGRATION_LIMIT, type FprMode } from "../core/metrics.ts";
 import { auPro, type MaskMap, rocAuc, type ScoreMap } from "../metrics/mod.ts";
 import type { Breakdowns } from "../runs/record.ts";
+import type { MetricSet } from "./metric_set.ts";
 
 export type { Breakdowns };
 
@@ -29,6 +30,35 @@ export interface BreakdownInput {
   /** AU-PRO FPR limit. Default 0.3. */
   integrationLimit?: number;
   fprMode?: FprMode;
+  /**
+   * The category's own image AUROC and AU-PRO (official, same limit and FPR mode), when already
+   * computed: a defect type whose images are all the anomalous ones (a category with one defect type)
+   * has exactly the category's inputs, so its row takes these instead of computing them again.
+   */
+  whole?: WholeCategory | null;
+}
+
+/** A category's results as {@linkcode BreakdownInput.whole} takes them. */
+export interface WholeCategory {
+  imageAuroc: number;
+  /** Null when degenerate (no defect region). */
+  auPro: number | null;
+  nRegions: number;
+}
+
+/**
+ * The {@linkcode WholeCategory} of a category's metric set, for {@linkcode BreakdownInput.whole}; null
+ * when the set has no image AUROC.
+ */
+export function wholeCategory(set: MetricSet): WholeCategory | null {
+  const imageAuroc = set.values.imageAuroc;
+  if (imageAuroc === undefined) return null;
+  const pixel = set.pixel;
+  return {
+    imageAuroc,
+    auPro: pixel === null || pixel.degenerate ? null : set.values.auPro ?? null,
+    nRegions: pixel?.nRegions ?? 0,
+  };
 }
 
 /**
@@ -70,6 +100,17 @@ export function defectBreakdown(input: BreakdownInput): Breakdowns | null {
   if (byType.size === 0) return null;
   const rows = [...byType.keys()].sort().map((defectType) => {
     const anomalous = byType.get(defectType)!;
+    const whole = anomalous.length + normal.length === n ? input.whole ?? null : null;
+    if (whole !== null) {
+      return {
+        defectType,
+        nAnomalous: anomalous.length,
+        nNormal: normal.length,
+        imageAuroc: normal.length > 0 ? whole.imageAuroc : null,
+        auPro: maps && masks ? whole.auPro : null,
+        nRegions: maps && masks ? whole.nRegions : null,
+      };
+    }
     const idx = [...normal, ...anomalous];
     const imageAuroc = normal.length > 0
       ? rocAuc(idx.map((i) => scores[i]), idx.map((i) => labels[i]))

@@ -20,7 +20,7 @@ import {
   metricSetEntries,
   type ProCurve,
 } from "./metric_set.ts";
-import { type Breakdowns, defectBreakdown } from "./breakdown.ts";
+import { type Breakdowns, defectBreakdown, wholeCategory } from "./breakdown.ts";
 import type { DialectVariantSpec } from "../core/metrics.ts";
 
 export type { MetricEntry };
@@ -168,6 +168,7 @@ export function evaluateCategory(
       maps: evalMaps,
       masks: evalMasks,
       integrationLimit,
+      whole: wholeCategory(set),
     })
     : null;
   const pixelDetails = { resolution, heatmapSigma: mapKind === "patchNll" ? heatmapSigma : 0 };
