@@ -1,7 +1,8 @@
 /**
  * Writes the `evaluate` benchmark's input: an MVTec-format tree with one category (`bottle`, a name the
  * official `evaluate_experiment.py` accepts) of IMAGES test images, half `good` and half `broken_large`,
- * each with a float32 TIFF anomaly map of SIZE² and, for defective images, a 0/255 PNG mask. The content
+ * (or split over up to three defect folders), each with a float32 TIFF anomaly map of SIZE² and, for
+ * defective images, a 0/255 PNG mask. The content
  * is {@linkcode syntheticPair}'s (deterministic for a seed), so the tree is the same on every machine.
  *
  * ```
@@ -10,7 +11,8 @@
  * OUT/maps/bottle/test/{good,broken_large}/NNN.tiff
  * ```
  *
- * `deno run --allow-read --allow-write benchmarks/evaluate_tree.ts OUT [IMAGES] [SIZE]` (default 100 × 1024²).
+ * `deno run --allow-read --allow-write benchmarks/evaluate_tree.ts OUT [IMAGES] [SIZE] [DEFECT_TYPES]`
+ * (default 100 × 1024², one defect type).
  *
  * @module
  */
@@ -21,8 +23,8 @@ import { rng, syntheticPair } from "./synthetic_maps.ts";
 
 /** The one category of the tree. */
 export const TREE_CATEGORY = "bottle";
-/** The defect folder of the anomalous half. */
-export const TREE_DEFECT = "broken_large";
+/** The defect folders of the anomalous half (MVTec AD bottle's), used in turn; the first alone by default. */
+export const TREE_DEFECTS = ["broken_large", "broken_small", "contamination"] as const;
 
 /** Options of {@linkcode writeEvaluateTree}. */
 export interface EvaluateTreeOptions {
@@ -37,6 +39,11 @@ export interface EvaluateTreeOptions {
    * defective images overlap, so that image AUROC is not simply 1.
    */
   lift?: number;
+  /**
+   * Defect types the anomalous images are dealt into, in turn (1–3). Default 1. The maps and masks are
+   * the same whatever the count, so the category's numbers are too; only the per-defect breakdown differs.
+   */
+  defectTypes?: number;
 }
 
 /**
@@ -49,20 +56,26 @@ export interface EvaluateTreeOptions {
  */
 export async function writeEvaluateTree(
   out: string,
-  { images = 100, size = 1024, seed = 1, lift = 0.05 }: EvaluateTreeOptions = {},
+  { images = 100, size = 1024, seed = 1, lift = 0.05, defectTypes = 1 }: EvaluateTreeOptions = {},
 ): Promise<{ maps: string; gt: string }> {
+  if (!(Number.isInteger(defectTypes) && defectTypes >= 1 && defectTypes <= TREE_DEFECTS.length)) {
+    throw new RangeError(`defectTypes must be 1–${TREE_DEFECTS.length}, got ${defectTypes}`);
+  }
+  const defects = TREE_DEFECTS.slice(0, defectTypes);
   const maps = join(out, "maps"), gt = join(out, "gt");
   const random = rng(seed);
   const placeholder = encodePng({ width: 1, height: 1, data: new Uint8Array(1), channels: 1, depth: 8 });
-  for (const folder of ["good", TREE_DEFECT]) {
+  for (const folder of ["good", ...defects]) {
     await Deno.mkdir(join(gt, TREE_CATEGORY, "test", folder), { recursive: true });
     await Deno.mkdir(join(maps, TREE_CATEGORY, "test", folder), { recursive: true });
   }
-  await Deno.mkdir(join(gt, TREE_CATEGORY, "ground_truth", TREE_DEFECT), { recursive: true });
+  for (const folder of defects) {
+    await Deno.mkdir(join(gt, TREE_CATEGORY, "ground_truth", folder), { recursive: true });
+  }
   for (let i = 0; i < images; i++) {
     const { map, mask } = syntheticPair(random, i, size, lift);
     const defective = i % 2 === 1;
-    const folder = defective ? TREE_DEFECT : "good";
+    const folder = defective ? defects[Math.floor(i / 2) % defects.length] : "good";
     const stem = String(Math.floor(i / 2)).padStart(3, "0");
     await Deno.writeFile(join(gt, TREE_CATEGORY, "test", folder, `${stem}.png`), placeholder);
     await Deno.writeFile(
@@ -71,7 +84,7 @@ export async function writeEvaluateTree(
     );
     if (defective) {
       await Deno.writeFile(
-        join(gt, TREE_CATEGORY, "ground_truth", TREE_DEFECT, `${stem}_mask.png`),
+        join(gt, TREE_CATEGORY, "ground_truth", folder, `${stem}_mask.png`),
         encodePng({ width: size, height: size, data: mask.data, channels: 1, depth: 8 }),
       );
     }
@@ -80,16 +93,17 @@ export async function writeEvaluateTree(
 }
 
 if (import.meta.main) {
-  const [out, images, size] = Deno.args;
+  const [out, images, size, defectTypes] = Deno.args;
   if (out === undefined) {
     console.error(
-      "usage: deno run --allow-read --allow-write benchmarks/evaluate_tree.ts OUT [IMAGES] [SIZE]",
+      "usage: deno run --allow-read --allow-write benchmarks/evaluate_tree.ts OUT [IMAGES] [SIZE] [DEFECT_TYPES]",
     );
     Deno.exit(2);
   }
   const paths = await writeEvaluateTree(out, {
     images: images === undefined ? undefined : Number(images),
     size: size === undefined ? undefined : Number(size),
+    defectTypes: defectTypes === undefined ? undefined : Number(defectTypes),
   });
   console.log(JSON.stringify(paths));
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { auPro, FPR_MODES, pixelAuroc, pooledPixelMetrics } from "../src/metrics/mod.ts";
+import {
+  auPro,
+  auProWithSharedNormals,
+  FPR_MODES,
+  pixelAuroc,
+  pooledPixelMetrics,
+} from "../src/metrics/mod.ts";
 import type { MaskMap, ScoreMap } from "../src/metrics/mod.ts";
 import { auProBySort } from "../src/metrics/pro.ts";
 import { PooledPixelIndex } from "../src/metrics/pixel_index.ts";
@@ -160,4 +166,77 @@ Deno.test("the pixel index counts a bucket without defects as one group when its
   const unrecorded = new PooledPixelIndex(maps, masks);
   unrecorded.record({ normalFrom: 65536, normalWhereDefect: false, defectFrom: 65536, weighted: false });
   assert.throws(() => unrecorded.walk(() => {}), /holds defect pixels but was not recorded/);
+});
+
+/** `randomSet`'s defect-free images as the shared set, its other images split into two groups. */
+function sharedAndGroups(set: { maps: ScoreMap[]; masks: MaskMap[] }) {
+  const pick = (idx: number[]) => ({
+    maps: idx.map((i) => set.maps[i]),
+    masks: idx.map((i) => set.masks[i]),
+  });
+  return { shared: pick([0, 3, 6]), groups: [pick([1, 4]), pick([2, 5])] };
+}
+
+for (const { name, levels } of CASES) {
+  Deno.test(`AU-PRO with shared normal images equals auPro of each group with them, bit for bit (${name})`, () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const { shared, groups } = sharedAndGroups(randomSet(seed, levels));
+      for (const fprMode of FPR_MODES) {
+        for (const integrationLimit of [0.3, 0.05, 1]) {
+          const options = { fprMode, integrationLimit };
+          const together = auProWithSharedNormals(shared, groups, options);
+          const apart = groups.map((g) =>
+            auPro([...shared.maps, ...g.maps], [...shared.masks, ...g.masks], options)
+          );
+          assert.deepEqual(together, apart, `seed ${seed}, ${fprMode}, limit ${integrationLimit}`);
+        }
+      }
+    }
+  });
+}
+
+Deno.test("AU-PRO with shared normal images: big tied buckets (histogram path), no shared image, a group without defects", () => {
+  const random = rng(11);
+  const image = (defect: boolean, side: number) => {
+    const mask = new Uint8Array(side * side);
+    if (defect) {
+      for (let y = 4; y < 4 + Math.floor(side / 3); y++) mask.fill(1, y * side + 3, y * side + side / 2);
+    }
+    const data = Float32Array.from(mask, (m) => Math.round((random() + (m ? 0.4 : 0)) * 4) / 4);
+    return { map: { width: side, height: side, data }, mask: { width: side, height: side, data: mask } };
+  };
+  const set = (images: { map: ScoreMap; mask: MaskMap }[]) => ({
+    maps: images.map((i) => i.map),
+    masks: images.map((i) => i.mask),
+  });
+  // Tied on 5 levels: each bucket holds about 1,000 pixels per image, so the shared and the group lists of
+  // a bucket stay under the histogram threshold apart and pass it together.
+  const shared = set([image(false, 70), image(false, 70)]);
+  const groups = [set([image(true, 70)]), set([image(true, 64), image(true, 70)]), set([image(false, 70)])];
+  const apart = groups.map((g) => auPro([...shared.maps, ...g.maps], [...shared.masks, ...g.masks]));
+  assert.deepEqual(auProWithSharedNormals(shared, groups), apart);
+  assert.equal(apart[2].degenerate, true);
+  const none = { maps: [], masks: [] };
+  assert.deepEqual(
+    auProWithSharedNormals(none, groups.slice(0, 2)),
+    groups.slice(0, 2).map((g) => auPro(g.maps, g.masks)),
+  );
+});
+
+Deno.test("AU-PRO with shared normal images: float64 maps and a shared image with a defect fall back to auPro per group", () => {
+  const { shared, groups } = sharedAndGroups(randomSet(3, 0));
+  const wide = groups.map((g) => ({
+    ...g,
+    maps: g.maps.map((m) => ({ ...m, data: Float64Array.from(m.data, (v) => v + 1e-12) })),
+  }));
+  const apartWide = wide.map((g) => auPro([...shared.maps, ...g.maps], [...shared.masks, ...g.masks]));
+  assert.deepEqual(auProWithSharedNormals(shared, wide), apartWide);
+  assert.equal(apartWide[0].scoreDtype, "float64");
+  const spotted = {
+    maps: shared.maps,
+    masks: shared.masks.map((m, i) => (i === 0 ? groups[0].masks[0] : m)),
+  };
+  spotted.maps = [groups[0].maps[0], ...shared.maps.slice(1)];
+  const apartSpotted = groups.map((g) => auPro([...spotted.maps, ...g.maps], [...spotted.masks, ...g.masks]));
+  assert.deepEqual(auProWithSharedNormals(spotted, groups), apartSpotted);
 });

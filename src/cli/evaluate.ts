@@ -16,6 +16,7 @@ import {
 } from "../core/metrics.ts";
 import { UsageError } from "../core/errors.ts";
 import { type Breakdowns, defectBreakdown, wholeCategory } from "../eval/breakdown.ts";
+import { defectBreakdownInWorker } from "../eval/breakdown_parallel.ts";
 import { type DialectValueJson, evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
@@ -201,20 +202,7 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
         usedScoreKeys.add(item.key);
       } else imageScores.push(max);
     }
-    let set;
-    try {
-      set = evaluateMaps(
-        { image: { scores: imageScores, labels }, pixel: { maps, masks } },
-        { integrationLimit, fprMode, dialects },
-      );
-    } catch (error) {
-      throw new Error(`${category}: ${error instanceof Error ? error.message : error}`);
-    }
-    // deno-lint-ignore no-unused-vars
-    const { integration_limit, fpr_mode, warnings, ...values } = metricSetJson(set, {
-      dialects: dialects !== undefined,
-    });
-    const breakdown = options.breakdown === false ? undefined : defectBreakdown({
+    const breakdownInput = {
       defectTypes: items.map((i) => i.defect),
       labels,
       scores: imageScores,
@@ -222,8 +210,32 @@ export async function evaluateTree(options: EvaluateOptions): Promise<Evaluation
       masks,
       integrationLimit,
       fprMode,
-      whole: wholeCategory(set),
+    };
+    // With several defect types the breakdown's AU-PROs run on a second thread meanwhile; with one, its
+    // row is the category itself (`whole` below).
+    const defectTypes = new Set(items.filter((i) => i.maskPath !== null).map((i) => i.defect));
+    const parallel = options.breakdown !== false && defectTypes.size > 1
+      ? defectBreakdownInWorker(breakdownInput)
+      : null;
+    let set;
+    try {
+      set = evaluateMaps(
+        { image: { scores: imageScores, labels }, pixel: { maps, masks } },
+        { integrationLimit, fprMode, dialects },
+      );
+    } catch (error) {
+      parallel?.cancel();
+      throw new Error(`${category}: ${error instanceof Error ? error.message : error}`);
+    }
+    // deno-lint-ignore no-unused-vars
+    const { integration_limit, fpr_mode, warnings, ...values } = metricSetJson(set, {
+      dialects: dialects !== undefined,
     });
+    const breakdown = options.breakdown === false
+      ? undefined
+      : parallel !== null
+      ? await parallel.result
+      : defectBreakdown({ ...breakdownInput, whole: wholeCategory(set) });
     results[category] = {
       n_images: items.length,
       n_anomalous: labels.reduce((a, b) => a + b, 0),

@@ -10,7 +10,7 @@
  * @module
  */
 import { DEFAULT_FPR_MODE, DEFAULT_INTEGRATION_LIMIT, type FprMode } from "../core/metrics.ts";
-import { auPro, type MaskMap, rocAuc, type ScoreMap } from "../metrics/mod.ts";
+import { auProWithSharedNormals, type MaskMap, rocAuc, type ScoreMap } from "../metrics/mod.ts";
 import type { Breakdowns } from "../runs/record.ts";
 import type { MetricSet } from "./metric_set.ts";
 
@@ -98,40 +98,46 @@ export function defectBreakdown(input: BreakdownInput): Breakdowns | null {
     } else normal.push(i);
   }
   if (byType.size === 0) return null;
-  const rows = [...byType.keys()].sort().map((defectType) => {
+  const typeNames = [...byType.keys()].sort();
+  // Every row shares the normal images: their pixels are indexed once for all rows (auProWithSharedNormals).
+  const whole = input.whole ?? null;
+  // A row over every image (one defect type) is the category itself: it takes `whole` when given.
+  const fresh = typeNames.map((t) => whole === null || normal.length + byType.get(t)!.length < n);
+  const pros = maps && masks
+    ? auProWithSharedNormals(
+      { maps: normal.map((i) => maps[i]), masks: normal.map((i) => masks![i]) },
+      typeNames.filter((_, k) => fresh[k]).map((t) => ({
+        maps: byType.get(t)!.map((i) => maps[i]),
+        masks: byType.get(t)!.map((i) => masks![i]),
+      })),
+      { integrationLimit, fprMode, maxCurvePoints: 2 },
+    )
+    : null;
+  let next = 0;
+  const rows = typeNames.map((defectType, k) => {
     const anomalous = byType.get(defectType)!;
-    const whole = anomalous.length + normal.length === n ? input.whole ?? null : null;
-    if (whole !== null) {
+    if (!fresh[k]) {
       return {
         defectType,
         nAnomalous: anomalous.length,
         nNormal: normal.length,
-        imageAuroc: normal.length > 0 ? whole.imageAuroc : null,
-        auPro: maps && masks ? whole.auPro : null,
-        nRegions: maps && masks ? whole.nRegions : null,
+        imageAuroc: normal.length > 0 ? whole!.imageAuroc : null,
+        auPro: maps && masks ? whole!.auPro : null,
+        nRegions: maps && masks ? whole!.nRegions : null,
       };
     }
     const idx = [...normal, ...anomalous];
     const imageAuroc = normal.length > 0
       ? rocAuc(idx.map((i) => scores[i]), idx.map((i) => labels[i]))
       : null;
-    let pro: number | null = null, nRegions: number | null = null;
-    if (maps && masks) {
-      const result = auPro(idx.map((i) => maps[i]), idx.map((i) => masks[i]), {
-        integrationLimit,
-        fprMode,
-        maxCurvePoints: 2,
-      });
-      nRegions = result.nRegions;
-      pro = result.degenerate ? null : result.auPro;
-    }
+    const result = pros === null ? null : pros[next++];
     return {
       defectType,
       nAnomalous: anomalous.length,
       nNormal: normal.length,
       imageAuroc,
-      auPro: pro,
-      nRegions,
+      auPro: result === null || result.degenerate ? null : result.auPro,
+      nRegions: result === null ? null : result.nRegions,
     };
   });
   return { dialect: "official", integrationLimit, rows };

@@ -189,9 +189,10 @@ export class PooledPixelIndex {
     const nk = new Uint32Array(BUCKETS), dk = new Uint32Array(BUCKETS);
     const nv = new Float64Array(BUCKETS), dv = new Float64Array(BUCKETS);
     const normal = this.normal, defect = this.defect;
+    const normals = [normal], defects = [defect];
     for (let b = BUCKETS - 1; b >= 0; b--) {
-      const nN = resolveBucket(normal, b, scratch, nk, nv);
-      const nD = resolveBucket(defect, b, scratch, dk, dv);
+      const nN = resolveBucket(normals, b, scratch, nk, nv);
+      const nD = resolveBucket(defects, b, scratch, dk, dv);
       if (nN === 0 && normal.counts[b] > 0) {
         if (defect.counts[b] > 0) throw unrecorded(b);
         visit(normal.counts[b], 0);

@@ -22,7 +22,13 @@
  */
 import { checkMapsAndMasks, nonFiniteScoreError } from "./validate.ts";
 import { labelRegions8 } from "./connected_components.ts";
-import { BUCKETS, BucketScratch, resolveBucket, sortBucketDescending } from "./score_keys.ts";
+import {
+  type BucketedKeys,
+  BUCKETS,
+  BucketScratch,
+  resolveBucket,
+  sortBucketDescending,
+} from "./score_keys.ts";
 import { allFloat32, PooledPixelIndex } from "./pixel_index.ts";
 import { PairwiseStream } from "./trapezoid.ts";
 import type { MaskMap, ScoreMap } from "./types.ts";
@@ -342,10 +348,15 @@ function auProOfSource(source: CurveSource, settings: AuProSettings): AuProResul
  * `src/metrics`.
  */
 export function lowestCurveBucket(index: PooledPixelIndex, settings: AuProSettings): number {
+  return lowestBucketOf([index.normal.counts], index.nNormal, settings);
+}
+
+/** {@linkcode lowestCurveBucket} for normal pixels counted in several arrays (their sum, `nOk` in all). */
+function lowestBucketOf(normalCounts: readonly Uint32Array[], nOk: number, settings: AuProSettings): number {
   const { integrationLimit: limit, mode } = settings;
-  const counts = index.normal.counts, nOk = index.nNormal, nOk32 = Math.fround(nOk);
+  const nOk32 = Math.fround(nOk);
   for (let b = BUCKETS - 1, cum = 0; b >= 0; b--) {
-    cum += counts[b];
+    for (const counts of normalCounts) cum += counts[b];
     const fpr = mode === 0
       ? Math.fround(Math.fround(cum) / nOk)
       : mode === 1
@@ -366,17 +377,26 @@ export function auProOfIndex(
   masks: MaskMap[],
   settings: AuProSettings,
 ): AuProResult {
-  return auProOfSource(indexSource(index, lowest, masks), settings);
+  return auProOfSource(indexSource([index.normal], index.nNormal, index, lowest, masks), settings);
 }
 
-/** The curve of an index, bucket by bucket from the top down to `lowest` (module doc). */
-function indexSource(index: PooledPixelIndex, lowest: number, masks: MaskMap[]): CurveSource {
-  const nOk = index.nNormal;
+/**
+ * The curve bucket by bucket from the top down to `lowest` (module doc): OK pixels from the populations
+ * `ok` (`nOk` in all, every bucket ≥ `lowest` recorded), region pixels from `index` (recorded with
+ * weights, or the curve is degenerate and nothing is recorded).
+ */
+function indexSource(
+  ok: readonly BucketedKeys[],
+  nOk: number,
+  index: PooledPixelIndex,
+  lowest: number,
+  masks: MaskMap[],
+): CurveSource {
   // R = 0 exactly when no mask has a defect pixel.
   if (nOk === 0 || index.nDefect === 0) {
     return { nOk, nRegions: countRegions(masks), run() {}, scoreDtype: "float32" };
   }
-  const ok = index.normal, regions = index.defect;
+  const regions = index.defect;
   let largestRegionBucket = 0;
   for (let b = lowest; b < BUCKETS; b++) {
     largestRegionBucket = Math.max(largestRegionBucket, regions.size(b));
@@ -401,6 +421,64 @@ function indexSource(index: PooledPixelIndex, lowest: number, masks: MaskMap[]):
       walk.finish();
     },
   };
+}
+
+/** Maps and masks of one set of images. */
+export interface MapSet {
+  maps: ScoreMap[];
+  masks: MaskMap[];
+}
+
+/**
+ * AU-PRO of each group of images taken together with the same defect-free images, e.g. each defect type
+ * of a category against its good images: result k is `auPro([...shared.maps, ...groups[k].maps], …)` bit
+ * for bit. The shared images are validated, counted and recorded once for all groups instead of once per
+ * group; their OK pixels join each group's by bucket counts, which is all the FPR needs. When a map is not
+ * float32-exact, or a shared mask holds a defect pixel (whose weight would have to be summed in the
+ * images' order), each group is computed on its own with {@linkcode auPro}.
+ *
+ * @example
+ * ```ts
+ * const good = { maps: [goodMap], masks: [emptyMask] };
+ * const [crack, hole] = auProWithSharedNormals(good, [cracks, holes]);
+ * ```
+ */
+export function auProWithSharedNormals(
+  shared: MapSet,
+  groups: readonly MapSet[],
+  options: AuProOptions = {},
+): AuProResult[] {
+  const settings = auProSettings(options);
+  const separately = () =>
+    groups.map((g) => auPro([...shared.maps, ...g.maps], [...shared.masks, ...g.masks], options));
+  if (shared.maps.length + shared.masks.length > 0) checkMapsAndMasks(shared.maps, shared.masks, "auPro");
+  for (const g of groups) {
+    checkMapsAndMasks(g.maps, g.masks, "auPro");
+    checkPixelTotal([...shared.maps, ...g.maps], "auPro");
+  }
+  if (!allFloat32(shared.maps) || groups.some((g) => !allFloat32(g.maps))) return separately();
+  const common = new PooledPixelIndex(shared.maps, shared.masks);
+  if (common.nDefect > 0) return separately();
+  const indexes = groups.map((g) => new PooledPixelIndex(g.maps, g.masks));
+  const lowests = indexes.map((index) =>
+    lowestBucketOf([common.normal.counts, index.normal.counts], common.nNormal + index.nNormal, settings)
+  );
+  const curved = indexes.map((index) => common.nNormal + index.nNormal > 0 && index.nDefect > 0);
+  if (curved.some((c) => c)) {
+    const from = Math.min(...lowests.filter((_, k) => curved[k]));
+    common.record({ normalFrom: from, normalWhereDefect: false, defectFrom: BUCKETS, weighted: false });
+  }
+  return indexes.map((index, k) => {
+    const lowest = lowests[k];
+    if (curved[k]) {
+      index.record({ normalFrom: lowest, normalWhereDefect: false, defectFrom: lowest, weighted: true });
+    }
+    const nOk = common.nNormal + index.nNormal;
+    return auProOfSource(
+      indexSource([common.normal, index.normal], nOk, index, lowest, groups[k].masks),
+      settings,
+    );
+  });
 }
 
 /** R over all masks (only needed for reporting in degenerate cases). */

@@ -95,25 +95,27 @@ export class BucketScratch {
 }
 
 /**
- * Resolves bucket `b` of an unweighted population into its distinct keys in descending order, written
- * to `outKeys[0..n)` (length ≥ 65536), with their counts in `outCounts`. Returns n. Does not change the
- * recorded data, so a bucket can be resolved again.
+ * Resolves bucket `b` of one unweighted population, or of several taken together (their counts add up),
+ * into its distinct keys in descending order, written to `outKeys[0..n)` (length ≥ 65536), with their
+ * counts in `outCounts`. Returns n. Does not change the recorded data, so a bucket can be resolved again.
  */
 export function resolveBucket(
-  pop: BucketedKeys,
+  pops: readonly BucketedKeys[],
   b: number,
   scratch: BucketScratch,
   outKeys: Uint32Array,
   outCounts: Float64Array,
 ): number {
   const high = (b << 16) >>> 0;
-  let n = 0;
-  const size = pop.size(b);
+  let n = 0, size = 0;
+  for (const pop of pops) size += pop.size(b);
   if (size === 0) return 0;
-  const begin = pop.start[b], low16 = pop.low;
   if (size >= HISTOGRAM_MIN) {
     const counts = scratch.countHistogram;
-    for (let i = begin; i < begin + size; i++) counts[low16[i]]++;
+    for (const pop of pops) {
+      const begin = pop.start[b], end = begin + pop.size(b), low16 = pop.low;
+      for (let i = begin; i < end; i++) counts[low16[i]]++;
+    }
     for (let low = 0xffff; low >= 0; low--) {
       const c = counts[low];
       if (c !== 0) {
@@ -126,7 +128,12 @@ export function resolveBucket(
     return n;
   }
   const sorted = scratch.sortKeys.subarray(0, size);
-  sorted.set(low16.subarray(begin, begin + size));
+  let at = 0;
+  for (const pop of pops) {
+    const begin = pop.start[b];
+    sorted.set(pop.low.subarray(begin, begin + pop.size(b)), at);
+    at += pop.size(b);
+  }
   sorted.sort();
   for (let i = size - 1; i >= 0; i--) {
     const k = high + sorted[i];
