@@ -5,6 +5,7 @@ import {
   FPR_MODES,
   pixelAuroc,
   pooledPixelMetrics,
+  setKeyArrayAdvisor,
 } from "../src/metrics/mod.ts";
 import type { MaskMap, ScoreMap } from "../src/metrics/mod.ts";
 import { auProBySort } from "../src/metrics/pro.ts";
@@ -239,4 +240,22 @@ Deno.test("AU-PRO with shared normal images: float64 maps and a shared image wit
   spotted.maps = [groups[0].maps[0], ...shared.maps.slice(1)];
   const apartSpotted = groups.map((g) => auPro([...spotted.maps, ...g.maps], [...spotted.masks, ...g.masks]));
   assert.deepEqual(auProWithSharedNormals(spotted, groups), apartSpotted);
+});
+
+Deno.test("key array advisor: sees every key array before it is written and changes no number", () => {
+  const { maps, masks } = randomSet(4, 16);
+  const plain = pooledPixelMetrics(maps, masks);
+  const seen: { bytes: number; zero: boolean }[] = [];
+  setKeyArrayAdvisor((buffer) =>
+    seen.push({ bytes: buffer.byteLength, zero: new Uint8Array(buffer).every((b) => b === 0) })
+  );
+  try {
+    assert.deepEqual(pooledPixelMetrics(maps, masks), plain);
+  } finally {
+    setKeyArrayAdvisor(() => {});
+  }
+  const pixels = maps.reduce((n, m) => n + m.data.length, 0);
+  // Normal keys (2 bytes each), defect keys and their weights (8 bytes each): all recorded here.
+  assert.ok(seen.length >= 3 && seen.every((s) => s.zero), JSON.stringify(seen));
+  assert.equal(seen.reduce((n, s) => n + s.bytes, 0) >= 2 * pixels, true);
 });

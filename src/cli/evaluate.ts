@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MaskMap, ScoreMap } from "../metrics/mod.ts";
+import { type MaskMap, type ScoreMap, setKeyArrayAdvisor } from "../metrics/mod.ts";
 import {
   DEFAULT_FPR_MODE,
   DEFAULT_INTEGRATION_LIMIT,
@@ -17,6 +17,7 @@ import {
 import { UsageError } from "../core/errors.ts";
 import { type Breakdowns, defectBreakdown, wholeCategory } from "../eval/breakdown.ts";
 import { defectBreakdownInWorker } from "../eval/breakdown_parallel.ts";
+import { adviseHugePages } from "../util/huge_pages.ts";
 import { type DialectValueJson, evaluateMaps, JSON_METRIC_NAMES, metricSetJson } from "../eval/metric_set.ts";
 import { writeJsonAtomic } from "../util/atomic_write.ts";
 import { booleanFlag, defineCommand, enumFlag, listFlag, numberFlag, stringFlag } from "./command.ts";
@@ -395,6 +396,7 @@ export const command = defineCommand({
   positionals: { min: 0, max: 0 },
   async run(flags) {
     if (flags.maps === undefined) throw new UsageError("evaluate: --maps DIR is required");
+    setKeyArrayAdvisor(adviseHugePages); // the pixel index of a category takes hundreds of MiB
     if (flags.gt === undefined) throw new UsageError("evaluate: --gt DIR is required");
     const scores = flags.scores !== undefined ? await readScoresFile(flags.scores) : undefined;
     const report = await evaluateTree({

@@ -7,6 +7,11 @@
  */
 /// <reference lib="deno.worker" />
 import { type BreakdownInput, defectBreakdown } from "./breakdown.ts";
+import { setKeyArrayAdvisor } from "../metrics/mod.ts";
+import { adviseHugePages } from "../util/huge_pages.ts";
+
+// As `evaluate` on the main thread: the breakdown's pixel indexes are big too.
+setKeyArrayAdvisor(adviseHugePages);
 
 self.onmessage = (event: MessageEvent<BreakdownInput>) => {
   try {

@@ -27,6 +27,7 @@ export { averagePrecision, prAucTrapezoid, precisionRecallCurve } from "./precis
 export type { PrecisionRecallCurve } from "./precision_recall.ts";
 export { pixelAuroc, vtadlCodePro } from "./pixel.ts";
 export { auPro, auProWithSharedNormals, FPR_MODES } from "./pro.ts";
+export { setKeyArrayAdvisor } from "./score_keys.ts";
 export type { AuProOptions, AuProResult, FprMode, MapSet } from "./pro.ts";
 export { labelRegions8 } from "./connected_components.ts";
 export type { RegionLabels } from "./connected_components.ts";

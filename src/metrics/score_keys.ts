@@ -36,6 +36,28 @@ export function floatKeyInt32(bits: number): number {
   return s ^ ((s >> 31) | -2147483648);
 }
 
+let keyArrayAdvisor: (buffer: ArrayBuffer) => unknown = () => {};
+
+/**
+ * Sets what is done with each new key array before it is written (default: nothing). `evaluate` passes
+ * a function that advises huge pages for big buffers (`src/util/huge_pages.ts`): the recording pass
+ * writes 2 bytes per pixel across hundreds of MiB, and with small pages its page faults and TLB misses
+ * cost more than the writes. Advice only: the numbers do not depend on it.
+ *
+ * @example
+ * ```ts
+ * setKeyArrayAdvisor((buffer) => adviseHugePages(buffer));
+ * ```
+ */
+export function setKeyArrayAdvisor(advise: (buffer: ArrayBuffer) => unknown): void {
+  keyArrayAdvisor = advise;
+}
+
+function keyArrayAdvice(buffer: ArrayBuffer): ArrayBuffer {
+  keyArrayAdvisor(buffer);
+  return buffer;
+}
+
 /**
  * One population of keys (e.g. the normal pixels). Usage: fill `counts` (pass 1), {@linkcode plan},
  * record every key (pass 2) with
@@ -78,8 +100,8 @@ export class BucketedKeys {
     }
     this.start[BUCKETS] = offset;
     for (let b = 0; b < BUCKETS; b++) if (recorded[b] === 0) this.cursor[b] = offset;
-    this.low = new Uint16Array(offset + 1);
-    this.weights = weighted ? new Float64Array(offset + 1) : null;
+    this.low = new Uint16Array(keyArrayAdvice(new ArrayBuffer(2 * (offset + 1))));
+    this.weights = weighted ? new Float64Array(keyArrayAdvice(new ArrayBuffer(8 * (offset + 1)))) : null;
   }
 
   /** Number of recorded keys in bucket b (0 for a bucket that is not recorded). */
