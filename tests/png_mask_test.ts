@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { crc32, deflateSync } from "node:zlib";
 import { convertIndexedToRgb, decode as decodeWithFastPng } from "fast-png";
 import { decodePngMask } from "../src/util/png_mask.ts";
+import { concatBytes } from "../src/util/bytes.ts";
 
 /**
  * A PNG written byte by byte, so that each row can carry a chosen filter type (0–4, cycling) and the
@@ -46,7 +47,7 @@ function writePng(
   if (palette) chunks.push(chunk("PLTE", palette));
   for (let at = 0; at < stream.length; at += step) chunks.push(chunk("IDAT", stream.subarray(at, at + step)));
   chunks.push(chunk("IEND", new Uint8Array(0)));
-  return concat([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), ...chunks]);
+  return concatBytes([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), ...chunks]);
 }
 
 function paeth(a: number, b: number, c: number): number {
@@ -63,16 +64,6 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   out.set(data, 8);
   view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
   return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }
 
 /** The mask rule applied to fast-png's decoding: any non-zero colour sample (alpha ignored). */

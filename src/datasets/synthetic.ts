@@ -26,6 +26,7 @@ import { writeFileAtomic } from "../util/atomic_write.ts";
 import { sha256Hex } from "./hashing.ts";
 import { manifestDigest } from "./installed.ts";
 import type { CategoryCounts } from "./lock.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** Generator settings (the lock's `generator` entry pins version, seed and image size). */
 export interface SyntheticSpec {
@@ -325,13 +326,7 @@ export async function deterministicTar(files: Map<string, Uint8Array>): Promise<
   }
   pack.finalize();
   await collected;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

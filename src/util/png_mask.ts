@@ -12,6 +12,7 @@
  * @module
  */
 import { crc32, inflateSync } from "node:zlib";
+import { concatBytes } from "./bytes.ts";
 
 /** A decoded mask: 1 where any colour channel is non-zero (alpha ignored), else 0. */
 export interface PngMask {
@@ -88,7 +89,7 @@ function readHeader(data: Uint8Array): Header | null {
 }
 
 function inflate(parts: Uint8Array[], name: string): Uint8Array {
-  const stream = parts.length === 1 ? parts[0] : concat(parts);
+  const stream = parts.length === 1 ? parts[0] : concatBytes(parts);
   try {
     const out = inflateSync(stream);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -98,16 +99,6 @@ function inflate(parts: Uint8Array[], name: string): Uint8Array {
       `its image data does not inflate (${error instanceof Error ? error.message : error})`,
     );
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }
 
 /**
