@@ -396,8 +396,8 @@ export const command = defineCommand({
   positionals: { min: 0, max: 0 },
   async run(flags) {
     if (flags.maps === undefined) throw new UsageError("evaluate: --maps DIR is required");
-    setKeyArrayAdvisor(adviseHugePages); // the pixel index of a category takes hundreds of MiB
     if (flags.gt === undefined) throw new UsageError("evaluate: --gt DIR is required");
+    setKeyArrayAdvisor(adviseHugePages); // the pixel index of a category takes hundreds of MiB
     const scores = flags.scores !== undefined ? await readScoresFile(flags.scores) : undefined;
     const report = await evaluateTree({
       mapsDir: flags.maps,

@@ -99,10 +99,10 @@ export function defectBreakdown(input: BreakdownInput): Breakdowns | null {
   }
   if (byType.size === 0) return null;
   const typeNames = [...byType.keys()].sort();
-  // Every row shares the normal images: their pixels are indexed once for all rows (auProWithSharedNormals).
   const whole = input.whole ?? null;
   // A row over every image (one defect type) is the category itself: it takes `whole` when given.
   const fresh = typeNames.map((t) => whole === null || normal.length + byType.get(t)!.length < n);
+  // Every row shares the normal images: their pixels are indexed once for all rows.
   const pros = maps && masks
     ? auProWithSharedNormals(
       { maps: normal.map((i) => maps[i]), masks: normal.map((i) => masks![i]) },
@@ -116,28 +116,22 @@ export function defectBreakdown(input: BreakdownInput): Breakdowns | null {
   let next = 0;
   const rows = typeNames.map((defectType, k) => {
     const anomalous = byType.get(defectType)!;
-    if (!fresh[k]) {
-      return {
-        defectType,
-        nAnomalous: anomalous.length,
-        nNormal: normal.length,
-        imageAuroc: normal.length > 0 ? whole!.imageAuroc : null,
-        auPro: maps && masks ? whole!.auPro : null,
-        nRegions: maps && masks ? whole!.nRegions : null,
-      };
-    }
+    const reused = fresh[k] ? null : whole!;
+    const result = fresh[k] && pros !== null ? pros[next++] : null;
     const idx = [...normal, ...anomalous];
-    const imageAuroc = normal.length > 0
-      ? rocAuc(idx.map((i) => scores[i]), idx.map((i) => labels[i]))
-      : null;
-    const result = pros === null ? null : pros[next++];
+    const imageAuroc = normal.length === 0
+      ? null
+      : reused
+      ? reused.imageAuroc
+      : rocAuc(idx.map((i) => scores[i]), idx.map((i) => labels[i]));
+    const withMaps = maps !== null && masks !== null;
     return {
       defectType,
       nAnomalous: anomalous.length,
       nNormal: normal.length,
       imageAuroc,
-      auPro: result === null || result.degenerate ? null : result.auPro,
-      nRegions: result === null ? null : result.nRegions,
+      auPro: !withMaps ? null : reused ? reused.auPro : result!.degenerate ? null : result!.auPro,
+      nRegions: !withMaps ? null : reused ? reused.nRegions : result!.nRegions,
     };
   });
   return { dialect: "official", integrationLimit, rows };
