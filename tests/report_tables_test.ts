@@ -14,7 +14,7 @@ import type { MetricKey } from "../src/core/metrics.ts";
 import { categoryLabel, type DatasetName } from "../src/core/datasets.ts";
 import { writeReport } from "../src/report/write_report.ts";
 import { main } from "../main.ts";
-import { resolveConfig } from "../src/models/configs.ts";
+import { completedRecord } from "./helpers/run_records.ts";
 
 // Recomputed means as published-results.md states them (independent of the code under test).
 const DOC_MEANS: [typeof TABLE2_MNIST, string, number][] = [
@@ -60,6 +60,7 @@ Deno.test("published data carry sources, metric variants, and the documented cav
   assert.deepEqual(TABLE3_MVTEC.rows.slice(0, 5), ["carpet", "grid", "leather", "tile", "wood"]);
 });
 
+/** A VT-ADL record of `seed` with an MVTec-like dataset section (through the shared `completedRecord`). */
 function record(
   dataset: DatasetName,
   category: string,
@@ -67,58 +68,22 @@ function record(
   metrics: Partial<Record<MetricKey, number>>,
   extra: Partial<RunRecord> = {},
 ): RunRecord {
+  const base = completedRecord(dataset, category, "vtadl", metrics);
   return {
-    schema: "vtadl-bench/run-record@2",
+    ...base,
     runId: `${dataset}_${category}_vtadl_smoke_seed${seed}_abcdef12`,
-    cellKey: "c".repeat(64),
-    trainingKey: "t".repeat(64),
-    status: "completed",
-    error: null,
-    startedAt: "2026-01-01T00:00:00Z",
-    finishedAt: "2026-01-01T00:01:00Z",
     dataset: {
-      name: dataset,
-      category,
+      ...base.dataset,
       lockDigest: "0123456789abcdef".repeat(4),
       contentDigest: "fedcba9876543210".repeat(4),
       licence: "CC BY-NC-SA 4.0",
-      archiveDigests: {},
       preprocess: { resize: 550, crop: 512, maskResize: "bilinearAnyPositive" },
-      counts: { train: 10, test: 10, testAnomalous: 5 },
     },
-    model: "vtadl",
-    config: {
-      name: "smoke",
-      hash: "feedbeef".repeat(8),
-      variant: "code",
-      resolved: resolveConfig("vtadl", "smoke"),
-    },
+    config: { ...base.config, hash: "feedbeef".repeat(8), variant: "code" },
     seed,
-    evaluation: {
-      imageScore: "code",
-      anomalyMap: "patchNll",
-      heatmapSigma: 4,
-      resolution: "preprocessed",
-      integrationLimit: 0.3,
-    },
-    environment: {
-      code: { commit: "a".repeat(40), dirty: false },
-      versions: { deno: "2.9.6" },
-      os: { platform: "linux", release: null, arch: "x64" },
-      cpu: { model: null, logicalCores: 2 },
-      memoryBytes: null,
-    },
     backend: { name: "cpu", versions: {}, engine: "tfjs-backend-cpu (JavaScript)", deterministic: "yes" },
     training: { epochs: [], bestEpoch: 2, resumed: false },
     durations: { loadSeconds: 0, trainSeconds: 60, scoreSeconds: 1, metricsSeconds: 1, totalSeconds: 62 },
-    metrics: Object.entries(metrics).map(([key, value]) => ({
-      key: key as MetricKey,
-      label: key,
-      definition: key,
-      value: value!,
-      scoredBy: "code",
-    })),
-    artifacts: [],
     ...extra,
   };
 }

@@ -15,22 +15,10 @@ import {
 } from "../src/eval/efficiency.ts";
 import { command as reproduceCommand, reproduceOptionsFromFlags } from "../src/cli/reproduce.ts";
 import { resolveConfig } from "../src/models/configs.ts";
-import { fakeDeps } from "./fakes/pipeline_fakes.ts";
+import { fakeDeps, reproduceOptions } from "./fakes/pipeline_fakes.ts";
 
 function options(outDir: string, extra: Partial<ReproduceOptions> = {}): ReproduceOptions {
-  return {
-    dataset: "synthetic",
-    models: ["vtadl"],
-    configName: "smoke",
-    configOverrides: { epochs: "2" },
-    seeds: [0],
-    backend: "cpu",
-    dataDir: join(outDir, "data"),
-    outDir,
-    panels: 0,
-    log: () => {},
-    ...extra,
-  };
+  return reproduceOptions(outDir, { configOverrides: { epochs: "2" }, ...extra });
 }
 
 Deno.test("timeForwards: warm-up runs untimed, then timed runs of batch 1 and of the batch size, synchronised around each", async () => {

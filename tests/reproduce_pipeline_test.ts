@@ -7,23 +7,11 @@ import { tryFileLock } from "../src/util/file_lock.ts";
 import { readRunEvents, readRunRecord, readRunRecords } from "../src/runs/store.ts";
 import { UsageError } from "../src/core/errors.ts";
 import { DATASETS } from "../src/core/datasets.ts";
-import { fakeDeps } from "./fakes/pipeline_fakes.ts";
+import { fakeDeps, reproduceOptions } from "./fakes/pipeline_fakes.ts";
 import { resolveConfig } from "../src/models/configs.ts";
 
 function options(outDir: string, extra: Partial<ReproduceOptions> = {}): ReproduceOptions {
-  return {
-    dataset: "synthetic",
-    models: ["vtadl"],
-    configName: "smoke",
-    configOverrides: { epochs: "3" },
-    seeds: [0],
-    backend: "cpu",
-    dataDir: join(outDir, "data"),
-    outDir,
-    panels: 1,
-    log: () => {},
-    ...extra,
-  };
+  return reproduceOptions(outDir, { configOverrides: { epochs: "3" }, panels: 1, ...extra });
 }
 
 Deno.test("reproduce writes one completed record per cell with consistent fields and events", async () => {

@@ -11,22 +11,14 @@ import { type ReproduceOptions, runReproduce } from "../src/pipeline/runner.ts";
 import { loadRealDeps } from "../src/pipeline/real_deps.ts";
 import { writeReport } from "../src/report/write_report.ts";
 import { loadWeightFiles, outputFiles, saveWeights } from "../src/weights/weight_files.ts";
+import { reproduceOptions } from "./fakes/pipeline_fakes.ts";
 
 function options(dir: string, extra: Partial<ReproduceOptions> = {}): ReproduceOptions {
-  return {
-    dataset: "synthetic",
-    models: ["vtadl"],
-    configName: "smoke",
-    configOverrides: { epochs: "1" },
-    seeds: [0],
+  return reproduceOptions(join(dir, "reports"), {
     categories: ["disc"],
-    backend: "cpu",
     dataDir: join(dir, "data"),
-    outDir: join(dir, "reports"),
-    panels: 0,
-    log: () => {},
     ...extra,
-  };
+  });
 }
 
 /** Real deps that count trainer calls. */

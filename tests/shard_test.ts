@@ -19,7 +19,7 @@ import { command as reproduceCommand, runReproduceCommand } from "../src/cli/rep
 import { reproduceOptionsFromFlags } from "../src/cli/reproduce_flags.ts";
 import { pathExists } from "../src/util/fs.ts";
 import { main } from "../main.ts";
-import { fakeDeps } from "./fakes/pipeline_fakes.ts";
+import { fakeDeps, reproduceOptions } from "./fakes/pipeline_fakes.ts";
 
 const usage = (pattern: RegExp) => (e: unknown) => e instanceof UsageError && pattern.test(e.message);
 
@@ -237,19 +237,7 @@ Deno.test("plan: bad arguments are usage errors (exit 2), as in reproduce", asyn
 });
 
 function options(outDir: string, extra: Partial<ReproduceOptions> = {}): ReproduceOptions {
-  return {
-    dataset: "synthetic",
-    models: ["vtadl", "ae-mse"],
-    configName: "smoke",
-    configOverrides: { epochs: "1" },
-    seeds: [0],
-    backend: "cpu",
-    dataDir: join(outDir, "data"),
-    outDir,
-    panels: 0,
-    log: () => {},
-    ...extra,
-  };
+  return reproduceOptions(outDir, { models: ["vtadl", "ae-mse"], ...extra });
 }
 
 Deno.test("runReproduce with a selection trains only the selected cells; shards together train each cell once", async () => {

@@ -8,6 +8,7 @@ import { readTorchStateDict } from "../src/weights/torch_file.ts";
 import type { ParameterValues, WeightMap } from "../src/weights/tensor.ts";
 import { vtadlTestWeights, writeOriginalPair } from "./helpers/vtadl_weights.ts";
 import { useCpu } from "./fixtures/tf_cpu.ts";
+import { sha256Hex } from "../src/datasets/hashing.ts";
 
 const capture = captureMain;
 
@@ -67,10 +68,7 @@ Deno.test("weights convert: .pt pair → safetensors → checkpoint → .pt pair
     const { meta } = await readCheckpoint(ck);
     assert.equal(meta.optimizerStep, 7);
     assert.equal(meta.epoch, 0);
-    const digest = Array.from(
-      new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(st))),
-      (x) => x.toString(16).padStart(2, "0"),
-    ).join("");
+    const digest = sha256Hex(await Deno.readFile(st));
     assert.deepEqual(meta.identity.data, { importedWeights: [{ name: "toy.safetensors", sha256: digest }] });
   } finally {
     await Deno.remove(dir, { recursive: true });

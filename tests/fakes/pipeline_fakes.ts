@@ -9,6 +9,8 @@ import type { CategorySplit, ImageSample } from "../../src/datasets/types.ts";
 import type { PipelineDeps } from "../../src/pipeline/deps.ts";
 import type { EpochReport, TrainOptions, TrainResult } from "../../src/train/trainer.ts";
 import type { RawScores } from "../../src/eval/image_score.ts";
+import type { ReproduceOptions } from "../../src/pipeline/runner.ts";
+import { join } from "node:path";
 
 export const SIZE = 32; // the smoke config's crop
 
@@ -179,4 +181,24 @@ export function fakeDeps(options: FakeOptions = {}): { deps: PipelineDeps; calls
     },
   };
   return { deps, calls };
+}
+
+/**
+ * Reproduce options for tests: VT-ADL on synthetic with the smoke config for 1 epoch, seed 0, the cpu
+ * backend, no panels, silent, data under `outDir/data`; `extra` overrides any of them.
+ */
+export function reproduceOptions(outDir: string, extra: Partial<ReproduceOptions> = {}): ReproduceOptions {
+  return {
+    dataset: "synthetic",
+    models: ["vtadl"],
+    configName: "smoke",
+    configOverrides: { epochs: "1" },
+    seeds: [0],
+    backend: "cpu",
+    dataDir: join(outDir, "data"),
+    outDir,
+    panels: 0,
+    log: () => {},
+    ...extra,
+  };
 }
